@@ -1,0 +1,164 @@
+# wsprobe: one GNU Makefile (STYLE.md, principle 28).
+#
+#   make            build ./wsprobe (release objects in build/release)
+#   make check      build and run every Check test under ASan and UBSan
+#                   (objects in build/asan), halting on the first error
+#   make bench      build and run the benchmarks (build/release)
+#   make fuzz       build every libFuzzer target with clang (build/fuzz)
+#   make lint       banned functions, and a -Werror compile under clang
+#   make install    PREFIX (default /usr/local), DESTDIR honoured
+#   V=1             show the commands
+#
+# The user's CFLAGS, CPPFLAGS and LDFLAGS are kept and come last.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DOCDIR     ?= $(PREFIX)/share/doc/wsprobe
+PKG_CONFIG ?= pkg-config
+FUZZ_CC    ?= clang
+LINT_CC    ?= clang
+CFLAGS     ?= -O2 -g
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Libraries, found through pkg-config (Debian 12 names).
+PKGS       := openssl zlib libpcap lua5.4 jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# wslay is the benchmark's baseline only; Debian's libwslay-dev ships no .pc.
+WSLAY_LIBS := -lwslay
+
+WERROR ?= -Werror
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wvla -Wundef $(WERROR)
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DWSPROBE_VERSION='"$(VERSION)"' -Iproto -Iharness -Ipcap -Ireports \
+	-Ifuzz $(WARN) $(PKG_CFLAGS)
+
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+
+# Sources.  Everything but the CLI entry point is library code that tests,
+# fuzz targets and benchmarks link against.
+CLI_MAIN := harness/cli_main.c
+LIB_SRC  := $(filter-out $(CLI_MAIN),$(wildcard proto/*.c harness/*.c pcap/*.c reports/*.c))
+TEST_SRC := $(wildcard tests/*.c)
+TEST_MODS := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildcard tests/check_*.c)))
+BENCH_SRC := $(wildcard bench/*.c)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC),$(wildcard fuzz/*.c))
+
+REL_LIB_OBJ  := $(patsubst %.c,build/release/%.o,$(LIB_SRC))
+ASAN_LIB_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC))
+TEST_OBJ     := $(patsubst %.c,build/asan/%.o,$(TEST_SRC))
+BENCH_OBJ    := $(patsubst %.c,build/release/%.o,$(BENCH_SRC))
+
+.PHONY: all check test bench fuzz lint install uninstall clean FORCE
+.SUFFIXES:
+
+all: wsprobe
+
+wsprobe: $(REL_LIB_OBJ) build/release/$(CLI_MAIN:.c=.o)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# --- object rules, one object folder per variant -------------------------
+build/release/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(CHECK_CFLAGS) -Ibuild -Itests $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+# --- tests ---------------------------------------------------------------
+# suites.h lists one SUITE(module) per tests/check_<module>.c; it is rewritten
+# only when that list changes, so check_main.o is rebuilt only then.
+build/suites.h: FORCE
+	@mkdir -p build
+	@{ $(foreach m,$(TEST_MODS),echo 'SUITE($(m))';) } > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(TEST_OBJ): build/suites.h
+
+build/asan/check_wsprobe: $(ASAN_LIB_OBJ) $(TEST_OBJ)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lm
+
+# Sanitizers stop at the first error; each Check test runs in its own
+# process with a timeout.
+SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}
+
+check: build/asan/check_wsprobe wsprobe
+	@echo "  TEST    Check suites ($(words $(TEST_MODS)))"
+	$(Q)$(SAN_ENV) ./build/asan/check_wsprobe
+	@echo "  TEST    wsprobe CLI"
+	$(Q)sh tests/cli.sh ./wsprobe
+
+test: check
+
+# --- benchmarks ----------------------------------------------------------
+build/release/wsprobe-bench: $(REL_LIB_OBJ) $(BENCH_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
+
+bench: build/release/wsprobe-bench
+	$(Q)./build/release/wsprobe-bench
+
+# --- fuzzing -------------------------------------------------------------
+build/fuzz/bin/%: build/fuzz/fuzz/%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	@echo "  LD fuzz $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+fuzz: $(FUZZ_TARGETS)
+
+# --- lint ----------------------------------------------------------------
+# Banned functions (curl's checksrc list, STYLE.md principle 19), then every
+# source compiled with clang and -Werror, so the tree is warning-free under
+# both compilers.
+BANNED := gets|sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|atoll|scanf|sscanf|fscanf
+LINT_SRC := $(LIB_SRC) $(CLI_MAIN) $(TEST_SRC) $(BENCH_SRC) $(wildcard fuzz/*.c)
+lint:
+	@echo "  LINT    banned functions"
+	$(Q)if grep -nE '(^|[^_a-zA-Z0-9.>])($(BANNED))[ ]*\(' $(LINT_SRC) $(wildcard proto/*.h harness/*.h pcap/*.h reports/*.h); then \
+		echo "lint: banned function used (see above)"; exit 1; fi
+	@echo "  LINT    $(LINT_CC) -Werror"
+	$(Q)for f in $(LINT_SRC); do \
+		$(LINT_CC) $(BASE_CFLAGS) $(CHECK_CFLAGS) -Ibuild -Itests -fsyntax-only $$f || exit 1; done
+
+# --- install -------------------------------------------------------------
+install: wsprobe
+	install -D -m 0755 wsprobe $(DESTDIR)$(BINDIR)/wsprobe
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wsprobe
+	rm -f $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+clean:
+	rm -rf build wsprobe
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,22 @@
+/*
+ * cli.h: exit codes and the subcommands of the wsprobe command line.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+/* Exit codes, documented in --help and the README. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,       /* no case FAILED */
+	CLI_EXIT_FAILED = 1,   /* at least one case FAILED */
+	CLI_EXIT_USAGE = 2,    /* usage error */
+	CLI_EXIT_INPUT = 3,    /* bad input: case script, spec file, capture */
+	CLI_EXIT_UNREACH = 4,  /* target unreachable */
+	CLI_EXIT_INTERNAL = 5  /* internal error */
+};
+
+/* Prints "wsprobe VERSION" and the versions of the libraries linked in. */
+int cli_version(FILE *out);
+
+#endif

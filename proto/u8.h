@@ -1,0 +1,51 @@
+/*
+ * u8.h: a streaming UTF-8 validator (RFC 3629; RFC 6455 section 8.1).
+ *
+ * State is carried across calls, so a text message can be validated frame by
+ * frame and a code point may be split between fragments (R6455-5.6-01).
+ * Strict: overlong forms, surrogates (U+D800..U+DFFF), code points above
+ * U+10FFFF, the bytes C0, C1, F5..FF, stray continuation bytes and a
+ * sequence cut off at the end of the message are all invalid.  The error is
+ * reported at the first byte after which no valid continuation exists
+ * ("fail fast"): for E0 80 that is the 80, for ED A0 the A0, for F4 90 the
+ * 90.  A sequence cut short by the end of the message is reported by
+ * u8_finish at the message length.
+ *
+ * Two implementations: u8_feed (an ASCII fast path in front of a table
+ * DFA) and u8_ref_validate (a plain scalar decoder, the reference the tests
+ * and the differential fuzz target compare u8_feed with).
+ */
+#ifndef U8_H
+#define U8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct u8_validator {
+	uint32_t state;    /* private: DFA state, 0 = between code points */
+	uint64_t offset;   /* bytes accepted so far in this message */
+	int error;         /* 0, or the WSP_E_U8_* code of the first error */
+	uint64_t error_offset; /* message offset of the first invalid byte */
+};
+
+/* Starts a new message. */
+void u8_init(struct u8_validator *v);
+
+/* Validates the next n bytes of the message.  Returns 0 when they are valid
+ * so far (a sequence may be left open), or the negative WSP_E_U8_* code of
+ * the first error; v->error_offset is then the offset in the whole message of
+ * the offending byte.  Once an error is reported every later call returns it
+ * again without looking at the input. */
+int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n);
+
+/* Ends the message: returns 0 when it is complete and valid, or the error
+ * (WSP_E_U8_TRUNCATED when it ends inside a sequence). */
+int u8_finish(struct u8_validator *v);
+
+/* One-shot check of a whole message with the scalar reference decoder.
+ * Returns 0 or the WSP_E_U8_* code, with the offset of the first invalid
+ * byte in *err_off (when err_off is not NULL).  Must agree with
+ * u8_init + u8_feed + u8_finish on every input. */
+int u8_ref_validate(const uint8_t *p, size_t n, uint64_t *err_off);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/sh
+# cli.sh: checks of the wsprobe command line itself: help, version, exit codes.
+# Usage: sh tests/cli.sh PATH/TO/wsprobe
+set -u
+bin=${1:?usage: cli.sh WSPROBE}
+pass=0
+fail=0
+
+expect() { # expect NAME WANTED-EXIT COMMAND...
+	name=$1; want=$2; shift 2
+	"$@" >/tmp/wsprobe-cli.$$ 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ]; then pass=$((pass + 1))
+	else fail=$((fail + 1)); echo "FAIL $name: exit $got, wanted $want"; cat /tmp/wsprobe-cli.$$; fi
+}
+expect_out() { # expect_out NAME PATTERN COMMAND...
+	name=$1; pat=$2; shift 2
+	if "$@" 2>&1 | grep -q -- "$pat"; then pass=$((pass + 1))
+	else fail=$((fail + 1)); echo "FAIL $name: output lacks '$pat'"; fi
+}
+
+expect help 0 "$bin" --help
+expect version 0 "$bin" --version
+expect no-args 2 "$bin"
+expect unknown-option 2 "$bin" --no-such-option
+expect_out help-exit-codes "target unreachable" "$bin" --help
+expect_out version-string "^wsprobe [0-9]" "$bin" --version
+expect_out version-zlib "zlib 1\." "$bin" --version
+expect_out unknown-names-it "no-such-option" "$bin" --no-such-option
+rm -f /tmp/wsprobe-cli.$$
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,138 @@
+/*
+ * lib.c: the shared test helpers declared in lib.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t tl_hex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	while (*hex != '\0') {
+		if (*hex == ' ' || *hex == '\n' || *hex == ':') {
+			hex++;
+			continue;
+		}
+		int hi = hexval(hex[0]);
+		int lo = hex[1] != '\0' ? hexval(hex[1]) : -1;
+		ck_assert_msg(hi >= 0 && lo >= 0, "bad hex literal near \"%s\"",
+			      hex);
+		ck_assert_msg(n < cap, "hex literal longer than %zu bytes", cap);
+		out[n++] = (uint8_t)(hi * 16 + lo);
+		hex += 2;
+	}
+	return n;
+}
+
+void tl_guard_init(struct tl_guard *g, const void *src, size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t body = (n + page - 1) / page * page;
+	g->maplen = body + page;
+	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_msg(g->map != MAP_FAILED, "mmap failed");
+	uint8_t *guard = (uint8_t *)g->map + body;
+	ck_assert_int_eq(mprotect(guard, page, PROT_NONE), 0);
+	g->data = guard - n;
+	g->n = n;
+	if (n > 0)
+		memcpy(g->data, src, n);
+}
+
+void tl_guard_free(struct tl_guard *g)
+{
+	if (g->map != NULL)
+		munmap(g->map, g->maplen);
+	g->map = NULL;
+	g->data = NULL;
+}
+
+uint64_t tl_rand(uint64_t *state)
+{
+	/* xorshift64*: deterministic, good enough for test data. */
+	uint64_t x = *state != 0 ? *state : 0x9E3779B97F4A7C15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+void tl_chunker_init(struct tl_chunker *c, enum tl_chunk_mode mode,
+		     uint64_t seed)
+{
+	c->mode = mode;
+	c->rng = seed;
+	c->max_random = 17;
+}
+
+size_t tl_chunk_next(struct tl_chunker *c, size_t remaining)
+{
+	size_t n;
+	if (remaining == 0)
+		return 0;
+	switch (c->mode) {
+	case TL_CHUNK_ONE:
+		n = 1;
+		break;
+	case TL_CHUNK_RANDOM:
+		n = 1 + (size_t)(tl_rand(&c->rng) % c->max_random);
+		break;
+	case TL_CHUNK_ALL:
+	default:
+		n = remaining;
+		break;
+	}
+	return n < remaining ? n : remaining;
+}
+
+static void *fail_malloc(size_t size, void *user)
+{
+	struct tl_failmem *f = user;
+	if (f->fail_at >= 0 && f->count++ >= f->fail_at)
+		return NULL;
+	if (f->fail_at < 0)
+		f->count++;
+	return malloc(size);
+}
+
+static void *fail_realloc(void *ptr, size_t size, void *user)
+{
+	struct tl_failmem *f = user;
+	if (f->fail_at >= 0 && f->count++ >= f->fail_at)
+		return NULL;
+	if (f->fail_at < 0)
+		f->count++;
+	return realloc(ptr, size);
+}
+
+static void fail_free(void *ptr, void *user)
+{
+	(void)user;
+	free(ptr);
+}
+
+void tl_failmem_init(struct tl_failmem *f, long fail_at)
+{
+	f->mem.malloc = fail_malloc;
+	f->mem.realloc = fail_realloc;
+	f->mem.free = fail_free;
+	f->mem.user = f;
+	f->fail_at = fail_at;
+	f->count = 0;
+}

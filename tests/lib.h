@@ -1,0 +1,81 @@
+/*
+ * lib.h: helpers shared by every Check suite (tests/check_<module>.c).
+ *
+ * - tl_hex: hex literals ("81 05 48 65") into bytes, so RFC examples can be
+ *   written as they appear in the text.
+ * - tl_guard_*: a copy of the input that ends exactly at a PROT_NONE page,
+ *   so reading one byte past it crashes the test (picohttpparser's trick).
+ * - tl_chunk_*: chunk schedules (all at once, one byte at a time, random
+ *   sizes from a seed) for proving that chunking never changes a result.
+ * - tl_failmem: a struct wsp_mem whose N-th allocation fails.
+ *
+ * Every suite exports Suite *<module>_suite(void) from tests/check_<module>.c;
+ * the Makefile lists them for check_main.c, so adding a suite needs no edit
+ * anywhere else.
+ */
+#ifndef TESTS_LIB_H
+#define TESTS_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <check.h>
+
+#include "wsp_mem.h"
+
+/* Every suite factory, one per tests/check_<module>.c (suites.h is generated
+ * by the Makefile). */
+#define SUITE(name) Suite *name##_suite(void);
+#include "suites.h"
+#undef SUITE
+
+/* Parses hex digit pairs from hex, skipping spaces, into out[0..cap).
+ * Returns the number of bytes; aborts the test on a bad digit or overflow. */
+size_t tl_hex(const char *hex, uint8_t *out, size_t cap);
+
+/* A buffer whose last byte sits right before an inaccessible page. */
+struct tl_guard {
+	uint8_t *data; /* n bytes ending at the guard page */
+	size_t n;
+	void *map;     /* private */
+	size_t maplen; /* private */
+};
+
+/* Copies src[0..n) into a guarded buffer (n may be 0; data then points at
+ * the guard page itself).  The copy is writable. */
+void tl_guard_init(struct tl_guard *g, const void *src, size_t n);
+void tl_guard_free(struct tl_guard *g);
+
+/* Chunk schedules. */
+enum tl_chunk_mode {
+	TL_CHUNK_ALL = 0, /* everything in one call */
+	TL_CHUNK_ONE = 1, /* one byte per call */
+	TL_CHUNK_RANDOM = 2 /* 1..max_random bytes per call, from a seed */
+};
+
+struct tl_chunker {
+	enum tl_chunk_mode mode;
+	uint64_t rng;
+	size_t max_random;
+};
+
+void tl_chunker_init(struct tl_chunker *c, enum tl_chunk_mode mode,
+		     uint64_t seed);
+/* The size of the next chunk, at most remaining (and at least 1 when
+ * remaining > 0). */
+size_t tl_chunk_next(struct tl_chunker *c, size_t remaining);
+
+/* A deterministic xorshift generator for test data. */
+uint64_t tl_rand(uint64_t *state);
+
+/* An allocator whose allocation number fail_at (counting from 0) and every
+ * later one fail; fail_at < 0 never fails.  tl_failmem_count tells how many
+ * allocations were attempted. */
+struct tl_failmem {
+	struct wsp_mem mem;
+	long fail_at;
+	long count;
+};
+void tl_failmem_init(struct tl_failmem *f, long fail_at);
+
+#endif
