@@ -57,7 +57,10 @@ TEST_MODS := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wild
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC),$(wildcard fuzz/*.c))
+REPLAY_MAIN := fuzz/replay_main.c
+FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC) $(REPLAY_MAIN),$(wildcard fuzz/*.c))
+FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(FUZZ_SRC))
+REPLAY_BINS := $(patsubst %,build/asan/replay/%,$(FUZZ_NAMES))
 
 REL_LIB_OBJ  := $(patsubst %.c,build/release/%.o,$(LIB_SRC))
 ASAN_LIB_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
@@ -65,7 +68,7 @@ FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC))
 TEST_OBJ     := $(patsubst %.c,build/asan/%.o,$(TEST_SRC))
 BENCH_OBJ    := $(patsubst %.c,build/release/%.o,$(BENCH_SRC))
 
-.PHONY: all check test bench fuzz lint install uninstall clean FORCE
+.PHONY: all check test bench fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
 .SUFFIXES:
 
 all: wsprobe
@@ -115,6 +118,12 @@ check: build/asan/check_wsprobe wsprobe
 	$(Q)$(SAN_ENV) ./build/asan/check_wsprobe
 	@echo "  TEST    wsprobe CLI"
 	$(Q)sh tests/cli.sh ./wsprobe
+	@echo "  TEST    requirement ids"
+	$(Q)sh tests/req_ids.sh
+	$(Q)$(MAKE) --no-print-directory fuzz-replay
+	$(Q)if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory fuzz-smoke; \
+	else echo "  SKIP    fuzz-smoke: $(FUZZ_CC) not found"; exit 1; fi
 
 test: check
 
@@ -133,6 +142,36 @@ build/fuzz/bin/%: build/fuzz/fuzz/%.o $(FUZZ_LIB_OBJ)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_TARGETS)
+
+# Replays every corpus file through each target built with $(CC) and the
+# sanitizers (no libFuzzer needed): the corpora are regression tests.
+build/asan/replay/%: build/asan/fuzz/%.o build/asan/fuzz/replay_main.o $(ASAN_LIB_OBJ) $(patsubst %.c,build/asan/%.o,$(FUZZ_LIB_SRC))
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+fuzz-replay: $(REPLAY_BINS)
+	$(Q)for t in $(FUZZ_NAMES); do \
+		[ -d fuzz/corpus/$$t ] || { echo "fuzz-replay: no corpus for $$t"; exit 1; }; \
+		echo "  REPLAY  $$t"; \
+		$(SAN_ENV) ./build/asan/replay/$$t fuzz/corpus/$$t \
+			>build/asan/replay/$$t.log 2>&1 \
+			|| { tail -40 build/asan/replay/$$t.log; exit 1; }; \
+	done
+
+# A few seconds of real fuzzing per target (FUZZ_SMOKE_SECS), from a scratch
+# copy of its corpus so the committed corpus stays as it is.
+FUZZ_SMOKE_SECS ?= 3
+fuzz-smoke: $(FUZZ_TARGETS)
+	$(Q)for t in $(FUZZ_NAMES); do \
+		rm -rf build/fuzz/smoke/$$t; mkdir -p build/fuzz/smoke/$$t; \
+		cp fuzz/corpus/$$t/* build/fuzz/smoke/$$t/ 2>/dev/null; \
+		echo "  FUZZ    $$t ($(FUZZ_SMOKE_SECS) s)"; \
+		./build/fuzz/bin/$$t -max_total_time=$(FUZZ_SMOKE_SECS) -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix=build/fuzz/smoke/$$t- \
+			build/fuzz/smoke/$$t >build/fuzz/smoke/$$t.log 2>&1 \
+			|| { tail -40 build/fuzz/smoke/$$t.log; exit 1; }; \
+	done
 
 # --- lint ----------------------------------------------------------------
 # Banned functions (curl's checksrc list, STYLE.md principle 19), then every
