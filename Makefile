@@ -118,6 +118,8 @@ check: build/asan/check_wsprobe wsprobe
 	$(Q)$(SAN_ENV) ./build/asan/check_wsprobe
 	@echo "  TEST    wsprobe CLI"
 	$(Q)sh tests/cli.sh ./wsprobe
+	@echo "  TEST    build (install, uninstall, CFLAGS)"
+	$(Q)sh tests/build.sh
 	@echo "  TEST    requirement ids"
 	$(Q)sh tests/req_ids.sh
 	$(Q)$(MAKE) --no-print-directory fuzz-replay
