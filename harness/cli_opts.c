@@ -1,0 +1,162 @@
+/*
+ * cli_opts.c: the table-driven option parser (contract in cli_opts.h).
+ * It does its own scanning rather than use getopt_long, so that it keeps no
+ * global state, can be called once per subcommand and in tests, and words
+ * every error the same way.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_opts.h"
+
+static const struct cli_opt *find_long(const struct cli_opt *opts, size_t n,
+				       const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static const struct cli_opt *find_short(const struct cli_opt *opts, size_t n,
+					char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].shortopt == c)
+			return &opts[i];
+	return NULL;
+}
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts,
+	      cli_setter set, void *ctx, const char *usage, char **pos,
+	      int *npos, char *err, size_t errlen)
+{
+	int np = 0, only_pos = 0;
+	const char *cmd = argc > 0 ? argv[0] : "wsprobe";
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (only_pos || a[0] != '-' || a[1] == '\0') {
+			pos[np++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_pos = 1;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			cli_help(stdout, usage, opts, nopts);
+			return 1;
+		}
+		const struct cli_opt *o;
+		const char *val = NULL;
+		char shown[80];
+		if (a[1] == '-') {
+			const char *name = a + 2;
+			const char *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			o = find_long(opts, nopts, name, len);
+			snprintf(shown, sizeof(shown), "--%.*s", (int)len, name);
+			if (o == NULL) {
+				snprintf(err, errlen,
+					 "%s: unknown option '%s' (see wsprobe %s --help)",
+					 cmd, shown, cmd);
+				return -1;
+			}
+			if (eq != NULL) {
+				if (!o->has_arg) {
+					snprintf(err, errlen,
+						 "%s: option '%s' takes no value", cmd,
+						 shown);
+					return -1;
+				}
+				val = eq + 1;
+			}
+		} else {
+			o = find_short(opts, nopts, a[1]);
+			snprintf(shown, sizeof(shown), "-%c", a[1]);
+			if (o == NULL) {
+				snprintf(err, errlen,
+					 "%s: unknown option '%s' (see wsprobe %s --help)",
+					 cmd, shown, cmd);
+				return -1;
+			}
+			if (a[2] != '\0') {
+				if (!o->has_arg) {
+					snprintf(err, errlen,
+						 "%s: option '%s' takes no value", cmd,
+						 shown);
+					return -1;
+				}
+				val = a + 2;
+			}
+		}
+		if (o->has_arg && val == NULL) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "%s: option '%s' needs a value (%s)",
+					 cmd, shown, o->metavar ? o->metavar : "value");
+				return -1;
+			}
+			val = argv[++i];
+		}
+		int rc = set(ctx, o->id, val, err, errlen);
+		if (rc < 0) {
+			if (err[0] == '\0')
+				snprintf(err, errlen, "%s: bad value for '%s'", cmd,
+					 shown);
+			return -1;
+		}
+	}
+	*npos = np;
+	return 0;
+}
+
+void cli_help(FILE *out, const char *usage, const struct cli_opt *opts,
+	      size_t nopts)
+{
+	fprintf(out, "Usage: %s\n\nOptions:\n", usage);
+	for (size_t i = 0; i < nopts; i++) {
+		char left[64];
+		if (opts[i].shortopt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].shortopt,
+				 opts[i].name, opts[i].has_arg ? " " : "",
+				 opts[i].has_arg && opts[i].metavar ? opts[i].metavar
+								    : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
+				 opts[i].has_arg ? " " : "",
+				 opts[i].has_arg && opts[i].metavar ? opts[i].metavar
+								    : "");
+		fprintf(out, "  %-28s %s\n", left, opts[i].help);
+	}
+	fprintf(out, "  %-28s %s\n", "-h, --help", "show this help and exit");
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int cli_parse_double(const char *s, double min, double max, double *out)
+{
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	char *end;
+	double v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
