@@ -1,0 +1,354 @@
+/*
+ * rep_json.c: results.json, the native report (docs/report-format.md), and
+ * its reader.  Written with jansson, keys in a fixed order, two-space
+ * indent, so the same results give the same bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "rep.h"
+#include "wsp_err.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *case_json(const struct res_case *c)
+{
+	json_t *o = json_object();
+	json_t *reqs = json_array();
+	json_t *events = json_array();
+	if (o == NULL || reqs == NULL || events == NULL) {
+		json_decref(o);
+		json_decref(reqs);
+		json_decref(events);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nreqs; i++)
+		json_array_append_new(reqs, json_string(c->reqs[i]));
+	for (size_t i = 0; i < c->nevents; i++)
+		json_array_append_new(events, json_string(c->events[i]));
+	json_object_set_new(o, "id", json_string(c->id));
+	json_object_set_new(o, "title", str_or_null(c->title));
+	json_object_set_new(o, "verdict",
+			    json_string(vd_behavior_name(c->verdict)));
+	json_object_set_new(o, "behavior",
+			    json_string(vd_behavior_name(c->behavior)));
+	json_object_set_new(o, "close_behavior",
+			    json_string(vd_close_name(c->close_behavior)));
+	json_object_set_new(o, "remote_close_code",
+			    c->has_remote_code ? json_integer(c->remote_code)
+					       : json_null());
+	json_object_set_new(o, "remote_close_reason",
+			    str_or_null(c->remote_reason));
+	json_object_set_new(o, "duration_ms", json_integer(c->duration_ms));
+	json_object_set_new(o, "reason", str_or_null(c->reason));
+	json_object_set_new(o, "close_reason", str_or_null(c->close_reason));
+	json_object_set_new(o, "requirements", reqs);
+	json_object_set_new(o, "description", str_or_null(c->description));
+	json_object_set_new(o, "expectation", str_or_null(c->expectation));
+	json_object_set_new(o, "events", events);
+	json_object_set_new(o, "http_request", str_or_null(c->http_request));
+	json_object_set_new(o, "http_response", str_or_null(c->http_response));
+	return o;
+}
+
+static json_t *summary_json(const struct res_summary *s)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "total", json_integer(s->total));
+	json_object_set_new(o, "ok", json_integer(s->ok));
+	json_object_set_new(o, "non_strict", json_integer(s->non_strict));
+	json_object_set_new(o, "informational", json_integer(s->informational));
+	json_object_set_new(o, "unimplemented", json_integer(s->unimplemented));
+	json_object_set_new(o, "failed", json_integer(s->failed));
+	return o;
+}
+
+int rep_json_render(const struct res_run *r, char **out, size_t *len)
+{
+	json_t *root = json_object();
+	json_t *agents = json_array();
+	if (root == NULL || agents == NULL) {
+		json_decref(root);
+		json_decref(agents);
+		return WSP_E_NOMEM;
+	}
+	json_object_set_new(root, "tool", json_string(r->tool));
+	json_object_set_new(root, "version", json_string(r->version));
+	/* The seed is a 64-bit unsigned value: JSON integers in jansson are
+	 * signed, so it is written as a decimal string to survive the trip. */
+	char seed[24];
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->seed);
+	json_object_set_new(root, "seed", json_string(seed));
+	json_object_set_new(root, "agents", agents);
+	for (size_t i = 0; i < r->nagents; i++) {
+		const struct res_agent *a = &r->agents[i];
+		json_t *ao = json_object();
+		json_t *cases = json_array();
+		if (ao == NULL || cases == NULL) {
+			json_decref(ao);
+			json_decref(cases);
+			json_decref(root);
+			return WSP_E_NOMEM;
+		}
+		json_object_set_new(ao, "agent", json_string(a->agent));
+		json_object_set_new(ao, "role", json_string(a->role));
+		json_object_set_new(ao, "target", str_or_null(a->target));
+		json_object_set_new(ao, "summary", summary_json(&a->summary));
+		for (size_t j = 0; j < a->ncases; j++)
+			json_array_append_new(cases, case_json(&a->cases[j]));
+		json_object_set_new(ao, "cases", cases);
+		json_array_append_new(agents, ao);
+	}
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+					      JSON_ENSURE_ASCII);
+	json_decref(root);
+	if (text == NULL)
+		return WSP_E_NOMEM;
+	size_t n = strlen(text);
+	char *buf = malloc(n + 2);
+	if (buf == NULL) {
+		free(text);
+		return WSP_E_NOMEM;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\n';
+	buf[n + 1] = '\0';
+	free(text);
+	*out = buf;
+	*len = n + 1;
+	return 0;
+}
+
+int rep_json_write(const struct res_run *r, const char *dir, char *err,
+		   size_t errlen)
+{
+	char *text;
+	size_t len;
+	if (rep_json_render(r, &text, &len) != 0) {
+		snprintf(err, errlen, "results.json: out of memory");
+		return WSP_E_NOMEM;
+	}
+	int rc = rep_mkdir_p(dir, err, errlen);
+	if (rc == 0)
+		rc = rep_write_atomic(dir, "results.json", text, len, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* --- reader ------------------------------------------------------------ */
+
+static int get_str(json_t *o, const char *key, int required, char **dst,
+		   char *err, size_t errlen, const char *where)
+{
+	json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return 0;
+		snprintf(err, errlen, "%s: \"%s\" is missing", where, key);
+		return WSP_E_INVAL;
+	}
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "%s: \"%s\" must be a string", where, key);
+		return WSP_E_INVAL;
+	}
+	return res_set_str(dst, json_string_value(v));
+}
+
+static int get_strs(json_t *o, const char *key, char ***dst, size_t *n,
+		    char *err, size_t errlen, const char *where)
+{
+	json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "%s: \"%s\" must be a list", where, key);
+		return WSP_E_INVAL;
+	}
+	size_t count = json_array_size(v);
+	if (count == 0)
+		return 0;
+	char **arr = calloc(count, sizeof(*arr));
+	if (arr == NULL)
+		return WSP_E_NOMEM;
+	*dst = arr;
+	for (size_t i = 0; i < count; i++) {
+		json_t *e = json_array_get(v, i);
+		if (!json_is_string(e)) {
+			snprintf(err, errlen, "%s: \"%s\"[%zu] must be a string",
+				 where, key, i);
+			return WSP_E_INVAL;
+		}
+		if (res_set_str(&arr[i], json_string_value(e)) != 0)
+			return WSP_E_NOMEM;
+		*n = i + 1;
+	}
+	return 0;
+}
+
+static int parse_case(struct res_case *c, json_t *o, char *err, size_t errlen,
+		      size_t ai, size_t ci)
+{
+	char where[96];
+	snprintf(where, sizeof(where), "agents[%zu].cases[%zu]", ai, ci);
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: must be an object", where);
+		return WSP_E_INVAL;
+	}
+	int rc;
+	if ((rc = get_str(o, "id", 1, &c->id, err, errlen, where)) != 0 ||
+	    (rc = get_str(o, "title", 0, &c->title, err, errlen, where)) != 0 ||
+	    (rc = get_str(o, "description", 0, &c->description, err, errlen,
+			  where)) != 0 ||
+	    (rc = get_str(o, "expectation", 0, &c->expectation, err, errlen,
+			  where)) != 0 ||
+	    (rc = get_str(o, "reason", 0, &c->reason, err, errlen, where)) != 0 ||
+	    (rc = get_str(o, "close_reason", 0, &c->close_reason, err, errlen,
+			  where)) != 0 ||
+	    (rc = get_str(o, "remote_close_reason", 0, &c->remote_reason, err,
+			  errlen, where)) != 0 ||
+	    (rc = get_str(o, "http_request", 0, &c->http_request, err, errlen,
+			  where)) != 0 ||
+	    (rc = get_str(o, "http_response", 0, &c->http_response, err, errlen,
+			  where)) != 0 ||
+	    (rc = get_strs(o, "requirements", &c->reqs, &c->nreqs, err, errlen,
+			   where)) != 0 ||
+	    (rc = get_strs(o, "events", &c->events, &c->nevents, err, errlen,
+			   where)) != 0)
+		return rc;
+	static const char *const verdict_keys[] = {"verdict", "behavior"};
+	enum vd_behavior *verdict_dst[] = {&c->verdict, &c->behavior};
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_object_get(o, verdict_keys[i]);
+		int b = json_is_string(v) ? vd_behavior_parse(json_string_value(v))
+					  : -1;
+		if (b < 0) {
+			snprintf(err, errlen, "%s: \"%s\" must be OK, NON-STRICT, "
+					      "FAILED, INFORMATIONAL or UNIMPLEMENTED",
+				 where, verdict_keys[i]);
+			return WSP_E_INVAL;
+		}
+		*verdict_dst[i] = (enum vd_behavior)b;
+	}
+	json_t *cb = json_object_get(o, "close_behavior");
+	int found = -1;
+	for (int k = VDC_OK; k <= VDC_INFORMATIONAL && json_is_string(cb); k++)
+		if (strcmp(json_string_value(cb), vd_close_name(k)) == 0)
+			found = k;
+	if (found < 0) {
+		snprintf(err, errlen, "%s: \"close_behavior\" is not a known value",
+			 where);
+		return WSP_E_INVAL;
+	}
+	c->close_behavior = (enum vd_close)found;
+	json_t *code = json_object_get(o, "remote_close_code");
+	if (json_is_integer(code) && json_integer_value(code) >= 0 &&
+	    json_integer_value(code) <= 65535) {
+		c->has_remote_code = 1;
+		c->remote_code = (unsigned)json_integer_value(code);
+	} else if (code != NULL && !json_is_null(code)) {
+		snprintf(err, errlen, "%s: \"remote_close_code\" must be 0..65535 "
+				      "or null", where);
+		return WSP_E_INVAL;
+	}
+	json_t *d = json_object_get(o, "duration_ms");
+	if (d != NULL && (!json_is_integer(d) || json_integer_value(d) < 0)) {
+		snprintf(err, errlen, "%s: \"duration_ms\" must be a non-negative "
+				      "integer", where);
+		return WSP_E_INVAL;
+	}
+	c->duration_ms = d != NULL ? (int64_t)json_integer_value(d) : 0;
+	return 0;
+}
+
+int rep_json_parse(struct res_run *r, const char *text, size_t len,
+		   char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(err, errlen, "%d:%d: %s", je.line, je.column, je.text);
+		return WSP_E_INVAL;
+	}
+	int rc = WSP_E_INVAL;
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the document must be a JSON object");
+		goto out;
+	}
+	json_t *seed = json_object_get(root, "seed");
+	uint64_t seedv = 0;
+	if (json_is_string(seed)) {
+		char *end;
+		seedv = strtoull(json_string_value(seed), &end, 10);
+		if (*json_string_value(seed) == '\0' || *end != '\0') {
+			snprintf(err, errlen, "\"seed\" must be a decimal number");
+			goto out;
+		}
+	} else if (json_is_integer(seed) && json_integer_value(seed) >= 0) {
+		seedv = (uint64_t)json_integer_value(seed);
+	} else {
+		snprintf(err, errlen, "\"seed\" is missing or not a number");
+		goto out;
+	}
+	json_t *version = json_object_get(root, "version");
+	if ((rc = res_run_init(r, json_is_string(version)
+					  ? json_string_value(version)
+					  : "unknown",
+			       seedv)) != 0)
+		goto out;
+	rc = WSP_E_INVAL;
+	json_t *agents = json_object_get(root, "agents");
+	if (!json_is_array(agents)) {
+		snprintf(err, errlen, "\"agents\" is missing or not a list");
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(agents); i++) {
+		json_t *ao = json_array_get(agents, i);
+		json_t *name = json_object_get(ao, "agent");
+		json_t *role = json_object_get(ao, "role");
+		json_t *target = json_object_get(ao, "target");
+		if (!json_is_string(name) || !json_is_string(role)) {
+			snprintf(err, errlen, "agents[%zu]: \"agent\" and \"role\" "
+					      "must be strings", i);
+			goto out;
+		}
+		struct res_agent *a = res_add_agent(
+			r, json_string_value(name), json_string_value(role),
+			json_is_string(target) ? json_string_value(target) : NULL);
+		if (a == NULL) {
+			rc = WSP_E_NOMEM;
+			goto out;
+		}
+		json_t *cases = json_object_get(ao, "cases");
+		if (!json_is_array(cases)) {
+			snprintf(err, errlen, "agents[%zu]: \"cases\" is missing or "
+					      "not a list", i);
+			goto out;
+		}
+		for (size_t j = 0; j < json_array_size(cases); j++) {
+			struct res_case *c = res_add_case(a);
+			if (c == NULL) {
+				rc = WSP_E_NOMEM;
+				goto out;
+			}
+			int crc = parse_case(c, json_array_get(cases, j), err,
+					     errlen, i, j);
+			if (crc != 0) {
+				rc = crc;
+				goto out;
+			}
+		}
+		res_count(a);
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
