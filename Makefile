@@ -62,9 +62,13 @@ FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC) $(REPLAY_MAIN),$(wildcard fuzz/*.c))
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,build/asan/replay/%,$(FUZZ_NAMES))
 
-REL_LIB_OBJ  := $(patsubst %.c,build/release/%.o,$(LIB_SRC))
-ASAN_LIB_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC))
+# The case library is compiled into the binary (harness/cases_embed.h).
+CASE_FILES := $(sort $(wildcard cases/*.lua))
+GEN_EMBED  := build/gen/cases_embed.c
+
+REL_LIB_OBJ  := $(patsubst %.c,build/release/%.o,$(LIB_SRC)) build/release/gen/cases_embed.o
+ASAN_LIB_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC)) build/asan/gen/cases_embed.o
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC)) build/fuzz/gen/cases_embed.o
 TEST_OBJ     := $(patsubst %.c,build/asan/%.o,$(TEST_SRC))
 BENCH_OBJ    := $(patsubst %.c,build/release/%.o,$(BENCH_SRC))
 
@@ -75,7 +79,7 @@ all: wsprobe
 
 wsprobe: $(REL_LIB_OBJ) build/release/$(CLI_MAIN:.c=.o)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 # --- object rules, one object folder per variant -------------------------
 build/release/%.o: %.c
@@ -93,6 +97,23 @@ build/fuzz/%.o: %.c
 	@echo "  CC fuzz $<"
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 
+$(GEN_EMBED): $(CASE_FILES) scripts/embed-cases.sh
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)sh scripts/embed-cases.sh $@ $(CASE_FILES)
+
+build/release/gen/cases_embed.o: $(GEN_EMBED)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+build/asan/gen/cases_embed.o: $(GEN_EMBED)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+build/fuzz/gen/cases_embed.o: $(GEN_EMBED)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
 # --- tests ---------------------------------------------------------------
 # suites.h lists one SUITE(module) per tests/check_<module>.c; it is rewritten
 # only when that list changes, so check_main.o is rebuilt only then.
@@ -105,7 +126,7 @@ $(TEST_OBJ): build/suites.h
 
 build/asan/check_wsprobe: $(ASAN_LIB_OBJ) $(TEST_OBJ)
 	@echo "  LD asan $@"
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lpthread -lm
 
 # Sanitizers stop at the first error; each Check test runs in its own
 # process with a timeout.
@@ -132,7 +153,7 @@ test: check
 # --- benchmarks ----------------------------------------------------------
 build/release/wsprobe-bench: $(REL_LIB_OBJ) $(BENCH_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lpthread -lm
 
 bench: build/release/wsprobe-bench
 	$(Q)./build/release/wsprobe-bench
@@ -141,7 +162,7 @@ bench: build/release/wsprobe-bench
 build/fuzz/bin/%: build/fuzz/fuzz/%.o $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD fuzz $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 fuzz: $(FUZZ_TARGETS)
 
@@ -150,7 +171,7 @@ fuzz: $(FUZZ_TARGETS)
 build/asan/replay/%: build/asan/fuzz/%.o build/asan/fuzz/replay_main.o $(ASAN_LIB_OBJ) $(patsubst %.c,build/asan/%.o,$(FUZZ_LIB_SRC))
 	@mkdir -p $(@D)
 	@echo "  LD asan $@"
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 fuzz-replay: $(REPLAY_BINS)
 	$(Q)for t in $(FUZZ_NAMES); do \

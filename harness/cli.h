@@ -19,4 +19,11 @@ enum cli_exit {
 /* Prints "wsprobe VERSION" and the versions of the libraries linked in. */
 int cli_version(FILE *out);
 
+/* Subcommands: argv[0] is the subcommand's name.  Each returns an exit
+ * code. */
+int cli_echo(int argc, char **argv);
+int cli_client(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_list(int argc, char **argv);
+
 #endif

@@ -1,14 +1,26 @@
 /*
- * cli_main.c: the wsprobe command line.  This is the only file that touches
+ * cli_main.c: the wsprobe command line: global options and the table of
+ * subcommands.  This file and cli_cmds.c are the only code that touches
  * argv; every behaviour lives in library modules that tests can reach.
- * Later issues add subcommands (echo, client, server, run, list, report,
- * dissect, capture, fuzz) to the table below.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"client", cli_client, "test WebSocket servers: play the cases against URL..."},
+	{"echo", cli_echo, "run the built-in strict RFC 6455/7692 echo server"},
+	{"list", cli_list, "list the cases (--json for scripts)"},
+	{"run", cli_run, "play custom case files against a server (--url URL)"},
+};
 
 static void usage(FILE *out)
 {
@@ -17,12 +29,17 @@ static void usage(FILE *out)
 	      "wsprobe tests WebSocket implementations against RFC 6455 and\n"
 	      "RFC 7692 (permessage-deflate).\n"
 	      "\n"
+	      "Commands:\n",
+	      out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("  version  print the version and the library versions\n"
+	      "\n"
+	      "Run 'wsprobe <command> --help' for a command's options.\n"
+	      "\n"
 	      "Options:\n"
 	      "  -h, --help       show this help and exit\n"
 	      "  -V, --version    print the version and exit\n"
-	      "\n"
-	      "Commands:\n"
-	      "  version          print the version and the library versions\n"
 	      "\n"
 	      "Exit codes:\n"
 	      "  0  no case FAILED          1  at least one case FAILED\n"
@@ -33,7 +50,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	/* A peer that closes while we write must never kill the process. */
+	/* A peer that closes while we write must never kill the process; the
+	 * transport also sends with MSG_NOSIGNAL. */
 	signal(SIGPIPE, SIG_IGN);
 
 	if (argc < 2) {
@@ -49,6 +67,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0 ||
 	    strcmp(cmd, "version") == 0)
 		return cli_version(stdout);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "wsprobe: unknown command or option '%s' (see wsprobe --help)\n",
 		cmd);
 	return CLI_EXIT_USAGE;

@@ -11,9 +11,26 @@
  * 90.  A sequence cut short by the end of the message is reported by
  * u8_finish at the message length.
  *
+ * Error classes (proto/err/u8.def, all citing R6455-8.1-01), decided at the
+ * first hopeless byte:
+ *   WSP_E_U8_UNEXPECTED_CONT  80..BF where a code point should start;
+ *   WSP_E_U8_INVALID_BYTE     F8..FF, which no UTF-8 form uses;
+ *   WSP_E_U8_OVERLONG         C0 and C1 (they can only start overlong
+ *                             forms: reported at the lead byte), E0 80..9F,
+ *                             F0 80..8F (reported at the second byte);
+ *   WSP_E_U8_SURROGATE        ED A0..BF (at the second byte);
+ *   WSP_E_U8_TOO_LARGE        F5..F7 (at the lead byte), F4 90..BF (at the
+ *                             second byte);
+ *   WSP_E_U8_SHORT_SEQ        any non-continuation byte (ASCII or a lead
+ *                             byte) where a continuation byte is due, at
+ *                             that byte;
+ *   WSP_E_U8_TRUNCATED        the message ends inside a sequence (u8_finish,
+ *                             at the message length).
+ *
  * Two implementations: u8_feed (an ASCII fast path in front of a table
  * DFA) and u8_ref_validate (a plain scalar decoder, the reference the tests
- * and the differential fuzz target compare u8_feed with).
+ * and the differential fuzz target compare u8_feed with).  Nothing here
+ * allocates; the validator is a plain struct the caller embeds.
  */
 #ifndef U8_H
 #define U8_H
@@ -28,23 +45,29 @@ struct u8_validator {
 	uint64_t error_offset; /* message offset of the first invalid byte */
 };
 
-/* Starts a new message. */
+/* Starts a new message (also the way to reuse a validator after an error). */
 void u8_init(struct u8_validator *v);
 
 /* Validates the next n bytes of the message.  Returns 0 when they are valid
  * so far (a sequence may be left open), or the negative WSP_E_U8_* code of
  * the first error; v->error_offset is then the offset in the whole message of
  * the offending byte.  Once an error is reported every later call returns it
- * again without looking at the input. */
+ * again without looking at the input.  Any split of a message into calls
+ * gives the same result and error_offset (a code point may straddle calls).
+ * Reads p[0..n) only and keeps no pointer to it; p may be NULL when n is 0.
+ * All-ASCII stretches are checked 64 bytes per step. */
 int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n);
 
 /* Ends the message: returns 0 when it is complete and valid, or the error
- * (WSP_E_U8_TRUNCATED when it ends inside a sequence). */
+ * (WSP_E_U8_TRUNCATED when it ends inside a sequence, with error_offset the
+ * message length; an earlier error from u8_feed is returned again).  The
+ * error is sticky: the validator keeps it until u8_init. */
 int u8_finish(struct u8_validator *v);
 
 /* One-shot check of a whole message with the scalar reference decoder.
  * Returns 0 or the WSP_E_U8_* code, with the offset of the first invalid
- * byte in *err_off (when err_off is not NULL).  Must agree with
+ * byte in *err_off (when err_off is not NULL; n when the message is valid,
+ * and n too for WSP_E_U8_TRUNCATED).  Must agree with
  * u8_init + u8_feed + u8_finish on every input. */
 int u8_ref_validate(const uint8_t *p, size_t n, uint64_t *err_off);
 

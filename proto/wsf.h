@@ -119,15 +119,30 @@ struct wsf_event {
 };
 
 /* Resets d for a new stream of frames judged under p (NULL: no extension,
- * role not judged). */
+ * role not judged).  p is copied, not kept. */
 void wsf_decoder_init(struct wsf_decoder *d, const struct wsf_policy *p);
+
+/* Non-zero when d sits between two frames (no header bytes collected, no
+ * payload outstanding): a stream that ends while this is 0 ends inside a
+ * frame. */
+int wsf_decoder_idle(const struct wsf_decoder *d);
 
 /*
  * Decodes from buf[0..len).  Returns the number of bytes consumed (>= 0) and
  * fills *ev.  When ev->flags is 0 and ev->len is 0, every byte was consumed
  * and more input is needed.  Payload bytes are unmasked IN PLACE in buf (the
  * key offset is carried across calls), so buf must be writable; ev->data
- * points into buf and is valid as long as buf is.
+ * points into buf and is valid as long as buf is.  Header bytes split across
+ * calls are kept in d, so the caller may discard consumed bytes.
+ *
+ * Call it in a loop, advancing by the return value, until all of buf is
+ * consumed.  Each call stops at the end of a frame, so a buffer holding
+ * three whole frames takes three calls, each reporting WSF_EV_HEADER |
+ * WSF_EV_END with the whole payload in ev->data.  A frame split across
+ * buffers gives WSF_EV_HEADER on the call that completed its header, payload
+ * slices with increasing ev->offset, and WSF_EV_END with the last slice (for
+ * an empty payload, with the header).  The header stays readable through
+ * ev->hdr until the next call.
  *
  * The decoder never fails and never allocates: violations are reported in
  * ev->viol and decoding goes on, so the same code serves the harness (which
@@ -156,10 +171,13 @@ struct wsf_frame {
 };
 
 /* Writes the header for f into out (at least WSF_MAX_HEADER bytes).
- * Returns its size (2..14), or WSP_E_INVAL when the length does not fit
- * the requested form (over 127 in the 7-bit form, over 65535 in the 16-bit
- * form).  Non-minimal forms, top-bit 64-bit lengths, reserved opcodes and
- * unmasked client frames are written as asked. */
+ * Returns its size (2..14), or WSP_E_INVAL when the length cannot be written
+ * in the requested form (over 125 in the 7-bit form, whose values 126 and
+ * 127 are the markers of the longer forms; over 65535 in the 16-bit form) or
+ * len_form is not one of WSF_LEN_*.  Non-minimal forms, top-bit 64-bit
+ * lengths, reserved opcodes, over-long control frames and unmasked client
+ * frames are written as asked.  Only the low bits of fin (1), rsv (3) and
+ * opcode (4) are used. */
 int wsf_encode_header(uint8_t *out, const struct wsf_frame *f);
 
 /* Writes header and payload (masked with f->mask_key when f->masked) into

@@ -16,6 +16,7 @@
  *     -300 .. -399  UTF-8 (u8_)                 -400 .. -499  close payloads (wsc_)
  *     -500 .. -599  opening handshake (hs_)     -600 .. -699  permessage-deflate (pmd_)
  *     -700 .. -799  extension header grammar (ext_)
+ *     -800 .. -899  harness transport: URLs (url_), TCP/TLS (net_)
  *     -900 .. -999  fatal: the object must be freed and not used again
  *   - A code that stands for a protocol violation carries the id of the
  *     requirement it breaks (../shared/spec/requirements.tsv); tool errors

@@ -10,6 +10,7 @@
 #define REP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "res.h"
 
@@ -32,5 +33,9 @@ int rep_json_write(const struct res_run *r, const char *dir, char *err,
  * freed with res_free either way. */
 int rep_json_parse(struct res_run *r, const char *text, size_t len,
 		   char *err, size_t errlen);
+
+/* The text summary: counts per category, then each FAILED case with its
+ * reason.  colour adds ANSI colours. */
+void rep_text_print(FILE *out, const struct res_run *r, int colour);
 
 #endif

@@ -104,7 +104,7 @@ void res_count(struct res_agent *a)
 		res_summary_add(&a->summary, a->cases[i].verdict);
 }
 
-static void case_free(struct res_case *c)
+void res_case_free(struct res_case *c)
 {
 	free(c->id);
 	free(c->title);
@@ -121,6 +121,7 @@ static void case_free(struct res_case *c)
 	free(c->events);
 	free(c->http_request);
 	free(c->http_response);
+	memset(c, 0, sizeof(*c));
 }
 
 void res_free(struct res_run *r)
@@ -128,7 +129,7 @@ void res_free(struct res_run *r)
 	for (size_t i = 0; i < r->nagents; i++) {
 		struct res_agent *a = &r->agents[i];
 		for (size_t j = 0; j < a->ncases; j++)
-			case_free(&a->cases[j]);
+			res_case_free(&a->cases[j]);
 		free(a->cases);
 		free(a->agent);
 		free(a->role);

@@ -79,6 +79,9 @@ void res_count(struct res_agent *a);
 /* Adds one case's verdict to a summary. */
 void res_summary_add(struct res_summary *s, enum vd_behavior verdict);
 
+/* Frees the strings of one case and zeroes it. */
+void res_case_free(struct res_case *c);
+
 void res_free(struct res_run *r);
 
 #endif

@@ -1,0 +1,210 @@
+/*
+ * bench_pmd.c: permessage-deflate (proto/pmd.h) against raw zlib at the
+ * same settings on the same data: a 128 KiB JSON-like message compressed
+ * (window 15, zlib's default level, memLevel 8, default strategy, no context
+ * takeover: deflateReset before each message, sync flush, 00 00 ff ff
+ * dropped) and decompressed (window 15, 00 00 ff ff appended).  The target
+ * is pmd's overhead under 10%: ratio >= 0.9.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "bench.h"
+#include "pmd.h"
+
+#define MSG_SIZE (128u * 1024u)
+#define PER_RUN 4 /* messages per timed run */
+#define PMD_REPS (3 * BENCH_REPS) /* short runs, many: see bench.h */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "wsprobe-bench: %s\n", what);
+	exit(1);
+}
+
+/* A JSON-like message: an array of records with varying numbers. */
+static size_t make_json(char *buf, size_t cap)
+{
+	static const char *const names[] = {"alice", "bob", "carol", "dave",
+					    "erin", "frank", "grace"};
+	size_t n = 0;
+	uint64_t x = 88172645463325252ull;
+	buf[n++] = '[';
+	for (unsigned i = 0;; i++) {
+		char rec[256];
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int k = snprintf(rec, sizeof(rec),
+				 "%s{\"id\":%u,\"user\":\"%s\",\"score\":%llu,"
+				 "\"active\":%s,\"tags\":[\"t%llu\",\"ws\"],"
+				 "\"ts\":\"2024-%02llu-%02lluT12:%02llu:00Z\"}",
+				 i ? "," : "", i, names[x % 7],
+				 (unsigned long long)(x >> 40),
+				 (x & 1) ? "true" : "false",
+				 (unsigned long long)(x >> 20 & 255),
+				 (unsigned long long)(x % 12 + 1),
+				 (unsigned long long)(x % 28 + 1),
+				 (unsigned long long)(x % 60));
+		if (k < 0 || (size_t)k + 2 > cap - n)
+			break;
+		memcpy(buf + n, rec, (size_t)k);
+		n += (size_t)k;
+	}
+	while (n < cap - 1)
+		buf[n++] = ' ';
+	buf[n++] = ']';
+	return n;
+}
+
+static size_t zlib_deflate_msg(z_stream *z, const uint8_t *in, size_t n,
+			       uint8_t *out, size_t cap)
+{
+	if (deflateReset(z) != Z_OK)
+		die("deflateReset failed");
+	z->next_in = (Bytef *)(uintptr_t)in;
+	z->avail_in = (uInt)n;
+	z->next_out = out;
+	z->avail_out = (uInt)cap;
+	if (deflate(z, Z_SYNC_FLUSH) != Z_OK || z->avail_in != 0 ||
+	    z->avail_out == 0)
+		die("zlib deflate failed");
+	size_t len = cap - z->avail_out;
+	return len - 4; /* drop 00 00 ff ff */
+}
+
+static size_t zlib_inflate_msg(z_stream *z, const uint8_t *in, size_t n,
+			       uint8_t *out, size_t cap)
+{
+	if (inflateReset(z) != Z_OK)
+		die("inflateReset failed");
+	z->next_in = (Bytef *)(uintptr_t)in;
+	z->avail_in = (uInt)n;
+	z->next_out = out;
+	z->avail_out = (uInt)cap;
+	int rc = inflate(z, Z_SYNC_FLUSH);
+	if ((rc != Z_OK && rc != Z_BUF_ERROR) || z->avail_in != 0)
+		die("zlib inflate failed");
+	return cap - z->avail_out;
+}
+
+static size_t pmd_deflate_msg(struct pmd_deflater *c, const uint8_t *in,
+			      size_t n, uint8_t *out, size_t cap)
+{
+	size_t consumed, produced;
+	int rc = pmd_deflate(c, in, n, 1, out, cap, &consumed, &produced);
+	if (rc != PMD_DONE || consumed != n)
+		die("pmd_deflate failed");
+	return produced;
+}
+
+static size_t pmd_inflate_msg(struct pmd_inflater *d, const uint8_t *in,
+			      size_t n, uint8_t *out, size_t cap)
+{
+	size_t consumed, produced;
+	int rc = pmd_inflate(d, in, n, 1, out, cap, &consumed, &produced);
+	if (rc != PMD_DONE || consumed != n)
+		die("pmd_inflate failed");
+	return produced;
+}
+
+void bench_pmd(void)
+{
+	size_t cap = 2 * MSG_SIZE + 1024;
+	char *json = malloc(MSG_SIZE);
+	uint8_t *zbuf = malloc(cap), *pbuf = malloc(cap);
+	uint8_t *zin = malloc(cap), *out = malloc(cap);
+	if (json == NULL || zbuf == NULL || pbuf == NULL || zin == NULL ||
+	    out == NULL)
+		die("out of memory");
+	size_t n = make_json(json, MSG_SIZE);
+	const uint8_t *msg = (const uint8_t *)json;
+
+	struct pmd_deflate_cfg dc;
+	struct pmd_inflate_cfg ic;
+	pmd_deflate_cfg_init(&dc);
+	dc.no_context_takeover = 1;
+	pmd_inflate_cfg_init(&ic, SIZE_MAX);
+	ic.no_context_takeover = 1;
+	struct pmd_deflater *pc;
+	struct pmd_inflater *pd;
+	if (pmd_deflater_new(&pc, &dc, NULL) != 0 ||
+	    pmd_inflater_new(&pd, &ic, NULL) != 0)
+		die("pmd init failed");
+	z_stream zd, zi;
+	memset(&zd, 0, sizeof(zd));
+	memset(&zi, 0, sizeof(zi));
+	if (deflateInit2(&zd, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK ||
+	    inflateInit2(&zi, -15) != Z_OK)
+		die("zlib init failed");
+
+	/* Same settings, same bytes out: check once before timing. */
+	size_t zn = zlib_deflate_msg(&zd, msg, n, zbuf, cap);
+	size_t pn = pmd_deflate_msg(pc, msg, n, pbuf, cap);
+	if (zn != pn || memcmp(zbuf, pbuf, zn) != 0)
+		die("pmd and zlib compress differently");
+	memcpy(zin, pbuf, pn);
+	memcpy(zin + pn, "\x00\x00\xff\xff", 4);
+	if (zlib_inflate_msg(&zi, zin, pn + 4, out, cap) != n ||
+	    memcmp(out, msg, n) != 0)
+		die("zlib inflate mismatch");
+	if (pmd_inflate_msg(pd, pbuf, pn, out, cap) != n ||
+	    memcmp(out, msg, n) != 0)
+		die("pmd inflate mismatch");
+
+	double t_ours[PMD_REPS], t_base[PMD_REPS];
+	for (int r = 0; r < PMD_REPS; r++) {
+		double t0 = bench_now();
+		for (int i = 0; i < PER_RUN; i++)
+			pmd_deflate_msg(pc, msg, n, pbuf, cap);
+		t_ours[r] = bench_now() - t0;
+		t0 = bench_now();
+		for (int i = 0; i < PER_RUN; i++)
+			zlib_deflate_msg(&zd, msg, n, zbuf, cap);
+		t_base[r] = bench_now() - t0;
+		bench_consume(pbuf, pn);
+		bench_consume(zbuf, zn);
+	}
+	double mb = (double)n * PER_RUN / 1e6;
+	struct bench_row row = {
+		.workload = "pmd compress, 128 KiB JSON",
+		.ours = mb / bench_best(t_ours, PMD_REPS),
+		.baseline = "zlib deflate (raw)",
+		.base = mb / bench_best(t_base, PMD_REPS),
+		.unit = "MB/s",
+		.target = 0.9,
+	};
+	bench_print(&row);
+
+	for (int r = 0; r < PMD_REPS; r++) {
+		double t0 = bench_now();
+		for (int i = 0; i < PER_RUN; i++)
+			pmd_inflate_msg(pd, pbuf, pn, out, cap);
+		t_ours[r] = bench_now() - t0;
+		bench_consume(out, n);
+		t0 = bench_now();
+		for (int i = 0; i < PER_RUN; i++)
+			zlib_inflate_msg(&zi, zin, pn + 4, out, cap);
+		t_base[r] = bench_now() - t0;
+		bench_consume(out, n);
+	}
+	row.workload = "pmd decompress, 128 KiB JSON";
+	row.ours = mb / bench_best(t_ours, PMD_REPS);
+	row.baseline = "zlib inflate (raw)";
+	row.base = mb / bench_best(t_base, PMD_REPS);
+	bench_print(&row);
+
+	pmd_deflater_free(pc);
+	pmd_inflater_free(pd);
+	deflateEnd(&zd);
+	inflateEnd(&zi);
+	free(json);
+	free(zbuf);
+	free(pbuf);
+	free(zin);
+	free(out);
+}

@@ -1,0 +1,94 @@
+/*
+ * fuzz_wsf.c: the frame decoder (proto/wsf.h) on arbitrary bytes.
+ *
+ * The input is decoded twice, once as a client-to-server stream and once as
+ * a server-to-client stream with RSV1 negotiated, each from its own
+ * exactly-sized copy (unmasking works in place, and ASan then catches any
+ * access past the input).  Every event must keep the decoder's promises:
+ * a call consumes at most what it was given and always makes progress, a
+ * payload slice lies inside the bytes that call consumed, payload offsets
+ * grow by exactly the bytes delivered, a header only starts between
+ * frames, an end comes exactly when the announced length is delivered, the
+ * header fields agree with each other, and the violations are distinct
+ * codes of this module in their fixed order.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wsf.h"
+
+#define REQUIRE(c)                   \
+	do {                         \
+		if (!(c))            \
+			abort();     \
+	} while (0)
+
+static void decode(const uint8_t *data, size_t size,
+		   const struct wsf_policy *p)
+{
+	uint8_t *buf = malloc(size ? size : 1);
+	REQUIRE(buf != NULL);
+	if (size > 0)
+		memcpy(buf, data, size);
+
+	struct wsf_decoder d;
+	uint64_t delivered = 0, announced = 0;
+	int open = 0;
+	size_t pos = 0;
+
+	wsf_decoder_init(&d, p);
+	while (pos < size) {
+		struct wsf_event ev;
+		uint8_t *base = buf + pos;
+		size_t avail = size - pos;
+		ssize_t got = wsf_decode(&d, base, avail, &ev);
+		REQUIRE(got > 0 && (size_t)got <= avail);
+		if (ev.flags & WSF_EV_HEADER) {
+			const struct wsf_header *h = ev.hdr;
+			REQUIRE(!open);
+			/* The header is self-consistent. */
+			REQUIRE(h->header_len == 2 + (h->masked ? 4 : 0) +
+							 (h->len_form == WSF_LEN_16) * 2 +
+							 (h->len_form == WSF_LEN_64) * 8);
+			/* Codes of this module, each once, in table order
+			 * (which runs from -101 down); fuzz_wsf_roundtrip
+			 * compares them with wsf_check. */
+			REQUIRE(ev.nviol <= WSF_MAX_VIOL);
+			for (size_t i = 0; i < ev.nviol; i++)
+				REQUIRE(ev.viol[i] <= -101 && ev.viol[i] >= -199 &&
+					(i == 0 || ev.viol[i] < ev.viol[i - 1]));
+			open = 1;
+			delivered = 0;
+			announced = h->payload_len;
+		}
+		/* The slice ends where the call stopped, inside its input. */
+		REQUIRE(ev.len == 0 ||
+			(open && ev.data >= base &&
+			 (size_t)(ev.data - base) + ev.len == (size_t)got));
+		/* Offsets grow by exactly what was delivered. */
+		REQUIRE(!open || ev.offset == delivered);
+		delivered += ev.len;
+		if (ev.flags & WSF_EV_END) {
+			REQUIRE(open && delivered == announced);
+			open = 0;
+		} else {
+			/* Short of the end only because the input ran out. */
+			REQUIRE((size_t)got == avail && delivered <= announced);
+		}
+		pos += (size_t)got;
+	}
+	REQUIRE(!wsf_decoder_idle(&d) || !open);
+	free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct wsf_policy c2s = {0, WSP_ROLE_CLIENT};
+	static const struct wsf_policy s2c = {WSP_RSV1, WSP_ROLE_SERVER};
+	decode(data, size, &c2s);
+	decode(data, size, &s2c);
+	return 0;
+}

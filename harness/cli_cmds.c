@@ -1,0 +1,603 @@
+/*
+ * cli_cmds.c: the subcommands echo, client, run and list.  Each one parses
+ * its options into a struct through its option table (cli_opts.h) and
+ * calls the library; nothing here decides protocol behaviour.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_opts.h"
+#include "echo.h"
+#include "rep.h"
+#include "run.h"
+#include "wsp_err.h"
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (NULL for any) and port. */
+static int parse_listen(const char *s, char *host, size_t cap,
+			const char **hostp, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (colon == NULL)
+		return -1;
+	size_t hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= cap)
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	*hostp = hl ? host : NULL;
+	uint64_t p;
+	if (cli_parse_u64(colon + 1, 0, 65535, &p) != 0)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* Adds a comma-separated list of patterns to pats. */
+static int add_patterns(const char **pats, size_t *n, char *list, char *err,
+			size_t errlen, const char *opt)
+{
+	for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		if (*t == '\0')
+			continue;
+		if (*n == RUN_MAX_PATTERNS) {
+			snprintf(err, errlen, "%s: at most %d patterns", opt,
+				 RUN_MAX_PATTERNS);
+			return -1;
+		}
+		pats[(*n)++] = t;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * wsprobe echo
+ */
+
+enum { E_LISTEN, E_CERT, E_KEY, E_MAXMSG, E_PORTFILE };
+
+static const struct cli_opt echo_table[] = {
+	{"listen", 'l', 1, "HOST:PORT", "address to listen on (port 0: any free port)", E_LISTEN},
+	{"tls-cert", 0, 1, "FILE", "serve wss:// with this PEM certificate chain", E_CERT},
+	{"tls-key", 0, 1, "FILE", "the PEM private key for --tls-cert", E_KEY},
+	{"max-message", 0, 1, "BYTES", "largest message accepted (default 67108864); larger ones are closed with 1009", E_MAXMSG},
+	{"port-file", 0, 1, "FILE", "write the port listened on into FILE once listening", E_PORTFILE},
+};
+
+struct echo_args {
+	struct echo_opts o;
+	char host[256];
+	const char *listen;
+	const char *port_file;
+};
+
+static int echo_set(void *ctx, int id, const char *val, char *err, size_t errlen)
+{
+	struct echo_args *a = ctx;
+	uint64_t v;
+	switch (id) {
+	case E_LISTEN:
+		a->listen = val;
+		if (parse_listen(val, a->host, sizeof(a->host), &a->o.host,
+				 &a->o.port) != 0) {
+			snprintf(err, errlen, "echo: --listen takes HOST:PORT, not '%s'",
+				 val);
+			return -1;
+		}
+		return 0;
+	case E_CERT:
+		a->o.tls_cert = val;
+		return 0;
+	case E_KEY:
+		a->o.tls_key = val;
+		return 0;
+	case E_MAXMSG:
+		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &v) != 0) {
+			snprintf(err, errlen, "echo: --max-message takes 1 to 2^40 bytes, "
+					      "not '%s'", val);
+			return -1;
+		}
+		a->o.max_message = v;
+		return 0;
+	case E_PORTFILE:
+		a->port_file = val;
+		return 0;
+	}
+	return -1;
+}
+
+static void echo_ready(uint16_t port, void *user)
+{
+	struct echo_args *a = user;
+	printf("wsprobe echo: listening on %s%s%s:%u%s\n",
+	       a->o.host && strchr(a->o.host, ':') ? "[" : "",
+	       a->o.host ? a->o.host : "*",
+	       a->o.host && strchr(a->o.host, ':') ? "]" : "", (unsigned)port,
+	       a->o.tls_cert ? " (TLS)" : "");
+	fflush(stdout);
+	if (a->port_file != NULL) {
+		char tmp[4200];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", a->port_file);
+		FILE *f = fopen(tmp, "w");
+		if (f != NULL) {
+			fprintf(f, "%u\n", (unsigned)port);
+			if (fclose(f) == 0)
+				rename(tmp, a->port_file);
+		}
+	}
+}
+
+int cli_echo(int argc, char **argv)
+{
+	struct echo_args a;
+	memset(&a, 0, sizeof(a));
+	char **pos = calloc((size_t)argc + 1, sizeof(char *));
+	int npos = 0;
+	char err[512];
+	if (pos == NULL)
+		return CLI_EXIT_INTERNAL;
+	int rc = cli_parse(argc, argv, echo_table,
+			   sizeof(echo_table) / sizeof(echo_table[0]), echo_set, &a,
+			   "wsprobe echo --listen HOST:PORT [options]", pos, &npos,
+			   err, sizeof(err));
+	free(pos);
+	if (rc == 1)
+		return CLI_EXIT_OK;
+	if (rc < 0) {
+		fprintf(stderr, "wsprobe %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (npos > 0) {
+		fprintf(stderr, "wsprobe echo: unexpected argument (see wsprobe echo --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (a.listen == NULL) {
+		fprintf(stderr, "wsprobe echo: --listen HOST:PORT is required\n");
+		return CLI_EXIT_USAGE;
+	}
+	catch_stop_signals();
+	a.o.ready = echo_ready;
+	a.o.user = &a;
+	a.o.stop = &stop_flag;
+	rc = echo_serve(&a.o, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "wsprobe echo: %s\n", err);
+		return rc == WSP_E_INVAL ? CLI_EXIT_INPUT : CLI_EXIT_UNREACH;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * wsprobe client / wsprobe run
+ */
+
+enum {
+	C_CASES, C_EXCLUDE, C_AGENT, C_JOBS, C_SCALE, C_REPORT, C_SEED, C_CACERT,
+	C_INSECURE, C_MAXMSG, C_URL, C_QUIET
+};
+
+static const struct cli_opt client_table[] = {
+	{"cases", 'c', 1, "PATTERNS", "cases to run: comma-separated ids, '*' is a wildcard (repeatable)", C_CASES},
+	{"exclude", 'x', 1, "PATTERNS", "cases to leave out, same form (repeatable)", C_EXCLUDE},
+	{"agent", 'a', 1, "NAME", "name of the implementation under test in reports", C_AGENT},
+	{"jobs", 'j', 1, "N", "cases in parallel, each on its own connection (default 1)", C_JOBS},
+	{"timeout-scale", 0, 1, "F", "multiply every timer by F (slow machines; default 1)", C_SCALE},
+	{"report-dir", 'o', 1, "DIR", "where reports go (default ./wsprobe-report)", C_REPORT},
+	{"seed", 0, 1, "N", "seed for mask keys and nonces (default: from the clock; printed)", C_SEED},
+	{"cacert", 0, 1, "FILE", "wss://: trust the PEM certificates in FILE", C_CACERT},
+	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
+	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer (default 67108864)", C_MAXMSG},
+	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
+};
+
+static const struct cli_opt run_table[] = {
+	{"url", 'u', 1, "URL", "the server to test (ws:// or wss://)", C_URL},
+	{"cases", 'c', 1, "PATTERNS", "cases to run (repeatable)", C_CASES},
+	{"exclude", 'x', 1, "PATTERNS", "cases to leave out (repeatable)", C_EXCLUDE},
+	{"agent", 'a', 1, "NAME", "name of the implementation under test", C_AGENT},
+	{"jobs", 'j', 1, "N", "cases in parallel (default 1)", C_JOBS},
+	{"timeout-scale", 0, 1, "F", "multiply every timer by F", C_SCALE},
+	{"report-dir", 'o', 1, "DIR", "where reports go (default ./wsprobe-report)", C_REPORT},
+	{"seed", 0, 1, "N", "seed for mask keys and nonces", C_SEED},
+	{"cacert", 0, 1, "FILE", "wss://: trust the PEM certificates in FILE", C_CACERT},
+	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
+	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer", C_MAXMSG},
+	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
+};
+
+struct client_args {
+	struct run_select sel;
+	const char *agent;
+	const char *report_dir;
+	const char *url;
+	uint64_t jobs, seed, max_message;
+	int seed_given, insecure, quiet;
+	double scale;
+	const char *cacert;
+	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
+	size_t nlists;
+};
+
+static int client_set(void *ctx, int id, const char *val, char *err,
+		      size_t errlen)
+{
+	struct client_args *a = ctx;
+	char *copy;
+	switch (id) {
+	case C_CASES:
+	case C_EXCLUDE:
+		if (a->nlists == sizeof(a->lists) / sizeof(a->lists[0])) {
+			snprintf(err, errlen, "too many --cases/--exclude options");
+			return -1;
+		}
+		copy = strdup(val);
+		if (copy == NULL)
+			return -1;
+		a->lists[a->nlists++] = copy;
+		if (id == C_CASES)
+			return add_patterns(a->sel.include, &a->sel.ninclude, copy,
+					    err, errlen, "--cases");
+		return add_patterns(a->sel.exclude, &a->sel.nexclude, copy, err,
+				    errlen, "--exclude");
+	case C_AGENT:
+		a->agent = val;
+		return 0;
+	case C_JOBS:
+		if (cli_parse_u64(val, 1, 256, &a->jobs) != 0) {
+			snprintf(err, errlen, "--jobs takes 1 to 256, not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case C_SCALE:
+		if (cli_parse_double(val, 0.05, 1000, &a->scale) != 0) {
+			snprintf(err, errlen, "--timeout-scale takes 0.05 to 1000, "
+					      "not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case C_REPORT:
+		a->report_dir = val;
+		return 0;
+	case C_SEED:
+		if (cli_parse_u64(val, 0, UINT64_MAX, &a->seed) != 0) {
+			snprintf(err, errlen, "--seed takes a number from 0 to "
+					      "2^64-1, not '%s'", val);
+			return -1;
+		}
+		a->seed_given = 1;
+		return 0;
+	case C_CACERT:
+		a->cacert = val;
+		return 0;
+	case C_INSECURE:
+		a->insecure = 1;
+		return 0;
+	case C_MAXMSG:
+		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &a->max_message) != 0) {
+			snprintf(err, errlen, "--max-message takes 1 to 2^40 bytes, "
+					      "not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case C_URL:
+		a->url = val;
+		return 0;
+	case C_QUIET:
+		a->quiet = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static uint64_t default_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000007ull) ^ (uint64_t)ts.tv_nsec ^
+	       ((uint64_t)getpid() << 32);
+}
+
+static int write_reports(const struct res_run *results, const char *dir,
+			 int quiet)
+{
+	char err[512];
+	int rc = rep_json_write(results, dir, err, sizeof(err));
+	if (!quiet) {
+		int colour = isatty(1) && getenv("NO_COLOR") == NULL;
+		rep_text_print(stdout, results, colour);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "wsprobe: cannot write the report: %s\n", err);
+		return -1;
+	}
+	if (!quiet)
+		printf("report: %s/results.json\n", dir);
+	return 0;
+}
+
+static int any_failed(const struct res_run *r)
+{
+	for (size_t i = 0; i < r->nagents; i++)
+		if (r->agents[i].summary.failed > 0)
+			return 1;
+	return 0;
+}
+
+/* Shared by client (URLs positional, embedded cases) and run (case files
+ * positional, --url). */
+static int client_like(int argc, char **argv, int is_run)
+{
+	struct client_args a;
+	memset(&a, 0, sizeof(a));
+	a.scale = 1.0;
+	a.jobs = 1;
+	char **pos = calloc((size_t)argc + 1, sizeof(char *));
+	int npos = 0, exit_code = CLI_EXIT_OK;
+	char err[512];
+	if (pos == NULL)
+		return CLI_EXIT_INTERNAL;
+	const struct cli_opt *table = is_run ? run_table : client_table;
+	size_t ntable = is_run ? sizeof(run_table) / sizeof(run_table[0])
+			       : sizeof(client_table) / sizeof(client_table[0]);
+	int rc = cli_parse(argc, argv, table, ntable, client_set, &a,
+			   is_run ? "wsprobe run FILE.lua... --url URL [options]"
+				  : "wsprobe client [options] URL...",
+			   pos, &npos, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0) {
+			fprintf(stderr, "wsprobe %s\n", err);
+			exit_code = CLI_EXIT_USAGE;
+		}
+		goto out;
+	}
+	const char *const *urls;
+	size_t nurls;
+	struct run_source src = {NULL, 0};
+	if (is_run) {
+		if (npos == 0 || a.url == NULL) {
+			fprintf(stderr, "wsprobe run: give case files and --url URL "
+					"(see wsprobe run --help)\n");
+			exit_code = CLI_EXIT_USAGE;
+			goto out;
+		}
+		src.paths = (const char *const *)pos;
+		src.npaths = (size_t)npos;
+		urls = &a.url;
+		nurls = 1;
+	} else {
+		if (npos == 0) {
+			fprintf(stderr, "wsprobe client: give at least one URL "
+					"(see wsprobe client --help)\n");
+			exit_code = CLI_EXIT_USAGE;
+			goto out;
+		}
+		urls = (const char *const *)pos;
+		nurls = (size_t)npos;
+	}
+	if (!a.seed_given)
+		a.seed = default_seed();
+	const char *dir = a.report_dir ? a.report_dir : "wsprobe-report";
+	struct res_run results;
+	if (res_run_init(&results, WSPROBE_VERSION, a.seed) != 0) {
+		exit_code = CLI_EXIT_INTERNAL;
+		goto out;
+	}
+	catch_stop_signals();
+	if (!a.quiet)
+		fprintf(stderr, "wsprobe: seed %llu\n", (unsigned long long)a.seed);
+	for (size_t i = 0; i < nurls && !stop_flag; i++) {
+		struct run_client_opts o;
+		memset(&o, 0, sizeof(o));
+		o.url = urls[i];
+		o.agent = nurls == 1 ? a.agent : NULL;
+		o.sel = &a.sel;
+		o.src = &src;
+		o.jobs = (unsigned)a.jobs;
+		o.timeout_scale = a.scale;
+		o.seed = a.seed;
+		o.max_message = a.max_message;
+		o.cacert = a.cacert;
+		o.insecure = a.insecure;
+		o.progress = 1;
+		o.stop = &stop_flag;
+		rc = run_client(&o, &results, err, sizeof(err));
+		if (rc == WSP_E_INVAL) {
+			fprintf(stderr, "wsprobe: %s\n", err);
+			exit_code = CLI_EXIT_INPUT;
+			break;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "wsprobe: %s\n", err);
+			exit_code = CLI_EXIT_UNREACH;
+			break;
+		}
+	}
+	/* What ran is written even after an error or SIGINT. */
+	if (results.nagents > 0 || exit_code == CLI_EXIT_OK) {
+		if (write_reports(&results, dir, a.quiet) != 0)
+			exit_code = CLI_EXIT_INTERNAL;
+		else if (exit_code == CLI_EXIT_OK && any_failed(&results))
+			exit_code = CLI_EXIT_FAILED;
+	}
+	res_free(&results);
+out:
+	for (size_t i = 0; i < a.nlists; i++)
+		free(a.lists[i]);
+	free(pos);
+	return exit_code;
+}
+
+int cli_client(int argc, char **argv)
+{
+	return client_like(argc, argv, 0);
+}
+
+int cli_run(int argc, char **argv)
+{
+	return client_like(argc, argv, 1);
+}
+
+/* ------------------------------------------------------------------------
+ * wsprobe list
+ */
+
+enum { L_CASES, L_JSON };
+
+static const struct cli_opt list_table[] = {
+	{"cases", 'c', 1, "PATTERNS", "only the cases these patterns name (repeatable)", L_CASES},
+	{"json", 0, 0, NULL, "print {\"cases\": [{\"id\", \"title\", \"roles\", \"requirements\"}]}", L_JSON},
+};
+
+struct list_args {
+	struct run_select sel;
+	int json;
+	char *lists[RUN_MAX_PATTERNS];
+	size_t nlists;
+};
+
+static int list_set(void *ctx, int id, const char *val, char *err, size_t errlen)
+{
+	struct list_args *a = ctx;
+	if (id == L_JSON) {
+		a->json = 1;
+		return 0;
+	}
+	if (a->nlists == RUN_MAX_PATTERNS)
+		return -1;
+	char *copy = strdup(val);
+	if (copy == NULL)
+		return -1;
+	a->lists[a->nlists++] = copy;
+	return add_patterns(a->sel.include, &a->sel.ninclude, copy, err, errlen,
+			    "--cases");
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+struct list_item {
+	const struct lcase_meta *c;
+};
+
+static int cmp_items(const void *x, const void *y)
+{
+	const struct list_item *a = x, *b = y;
+	return lcase_id_cmp(a->c->id, b->c->id);
+}
+
+int cli_list(int argc, char **argv)
+{
+	struct list_args a;
+	memset(&a, 0, sizeof(a));
+	char **pos = calloc((size_t)argc + 1, sizeof(char *));
+	int npos = 0, exit_code = CLI_EXIT_OK;
+	char err[512];
+	if (pos == NULL)
+		return CLI_EXIT_INTERNAL;
+	int rc = cli_parse(argc, argv, list_table,
+			   sizeof(list_table) / sizeof(list_table[0]), list_set, &a,
+			   "wsprobe list [--cases PATTERNS] [--json] [FILE.lua...]",
+			   pos, &npos, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0) {
+			fprintf(stderr, "wsprobe %s\n", err);
+			exit_code = CLI_EXIT_USAGE;
+		}
+		goto out;
+	}
+	struct run_source src = {npos ? (const char *const *)pos : NULL,
+				 (size_t)npos};
+	struct lcase_file *files;
+	size_t nfiles;
+	if (run_load(&src, &files, &nfiles, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wsprobe: %s\n", err);
+		exit_code = CLI_EXIT_INPUT;
+		goto out;
+	}
+	size_t total = 0, n = 0;
+	for (size_t i = 0; i < nfiles; i++)
+		total += files[i].ncases;
+	struct list_item *items = calloc(total ? total : 1, sizeof(*items));
+	for (size_t i = 0; items != NULL && i < nfiles; i++)
+		for (size_t k = 0; k < files[i].ncases; k++)
+			if (run_selected(&a.sel, files[i].cases[k].id))
+				items[n++].c = &files[i].cases[k];
+	if (items != NULL)
+		qsort(items, n, sizeof(*items), cmp_items);
+	if (a.json)
+		printf("{\"cases\": [");
+	for (size_t i = 0; items != NULL && i < n; i++) {
+		const struct lcase_meta *c = items[i].c;
+		if (a.json) {
+			printf("%s\n  {\"id\": ", i ? "," : "");
+			json_str(stdout, c->id);
+			printf(", \"title\": ");
+			json_str(stdout, c->title);
+			printf(", \"roles\": [%s%s%s], \"requirements\": [",
+			       c->roles & LCASE_ROLE_SERVER ? "\"server\"" : "",
+			       c->roles == (LCASE_ROLE_SERVER | LCASE_ROLE_CLIENT)
+				       ? ", "
+				       : "",
+			       c->roles & LCASE_ROLE_CLIENT ? "\"client\"" : "");
+			for (size_t r = 0; r < c->nreqs; r++) {
+				printf("%s", r ? ", " : "");
+				json_str(stdout, c->reqs[r]);
+			}
+			printf("]}");
+		} else {
+			printf("%-9s %s\n", c->id, c->title);
+		}
+	}
+	if (a.json)
+		printf("\n]}\n");
+	free(items);
+	for (size_t i = 0; i < nfiles; i++)
+		lcase_file_free(&files[i]);
+	free(files);
+out:
+	for (size_t i = 0; i < a.nlists; i++)
+		free(a.lists[i]);
+	free(pos);
+	return exit_code;
+}

@@ -1,0 +1,620 @@
+/*
+ * lsess.c: the session object Lua cases drive (docs/cases.md is the
+ * guide).  Each method checks its arguments and maps onto sess.h; what a
+ * case states about the expected outcome is collected in the
+ * struct run_expect of its context for the runner to judge.
+ *
+ * Sending after the peer has closed is not an error: a case keeps going
+ * and its sends do nothing, as in Autobahn, since a peer that fails the
+ * connection early is often exactly what the case wants to see.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "run.h"
+#include "wsp_err.h"
+
+#define SESS_MT "wsprobe.session"
+
+struct lsess {
+	struct run_case_ctx *ctx;
+};
+
+static struct run_case_ctx *check_ctx(lua_State *L)
+{
+	struct lsess *u = luaL_checkudata(L, 1, SESS_MT);
+	if (u->ctx == NULL)
+		luaL_error(L, "a session object was used after its case ended");
+	return u->ctx;
+}
+
+int lsess_ensure_open(struct run_case_ctx *ctx)
+{
+	if (ctx->open_tried)
+		return ctx->open_failed;
+	ctx->open_tried = 1;
+	int rc;
+	if (ctx->s->cfg.role == WSP_ROLE_CLIENT)
+		rc = sess_connect(ctx->s, ctx->url, ctx->tls, NULL);
+	else
+		rc = sess_accept(ctx->s, ctx->server_open);
+	ctx->open_failed = rc;
+	return rc;
+}
+
+/* Opens implicitly; a failed handshake ends the script (the runner reports
+ * the handshake error, not a script error). */
+static void need_open(lua_State *L, struct run_case_ctx *ctx)
+{
+	if (lsess_ensure_open(ctx) != 0)
+		luaL_error(L, "opening handshake failed: %s", ctx->s->open_error);
+}
+
+/* --- option tables ------------------------------------------------------ */
+
+static lua_Integer opt_int(lua_State *L, int t, const char *k, lua_Integer def,
+			   lua_Integer min, lua_Integer max)
+{
+	if (t == 0 || lua_isnoneornil(L, t))
+		return def;
+	lua_getfield(L, t, k);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return def;
+	}
+	int ok;
+	lua_Integer v = lua_tointegerx(L, -1, &ok);
+	if (!ok || v < min || v > max)
+		luaL_error(L, "option '%s' must be an integer from %I to %I", k,
+			   min, max);
+	lua_pop(L, 1);
+	return v;
+}
+
+static int opt_bool(lua_State *L, int t, const char *k, int def)
+{
+	if (t == 0 || lua_isnoneornil(L, t))
+		return def;
+	lua_getfield(L, t, k);
+	int v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static void write_opts(lua_State *L, int t, struct sess_write *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (t != 0 && !lua_isnoneornil(L, t))
+		luaL_checktype(L, t, LUA_TTABLE);
+	w->chop = (size_t)opt_int(L, t, "chop", 0, 0, 1 << 30);
+	w->sync = opt_bool(L, t, "sync", 0);
+	w->chop_delay_us = (int64_t)opt_int(L, t, "delay_us", 0, 0, 10000000);
+}
+
+/* --- sending ------------------------------------------------------------ */
+
+static int send_message(lua_State *L, uint8_t opcode)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	size_t len;
+	const char *p = luaL_checklstring(L, 2, &len);
+	struct sess_write w;
+	write_opts(L, 3, &w);
+	size_t fragment = (size_t)opt_int(L, 3, "fragment", 0, 0, 1 << 30);
+	int compress = opt_bool(L, 3, "compress", -1);
+	need_open(L, ctx);
+	sess_send_message(ctx->s, opcode, (const uint8_t *)p, len, fragment,
+			  compress, &w);
+	return 0;
+}
+
+static int l_send_text(lua_State *L)
+{
+	return send_message(L, WSP_OP_TEXT);
+}
+
+static int l_send_binary(lua_State *L)
+{
+	return send_message(L, WSP_OP_BINARY);
+}
+
+static int send_control(lua_State *L, uint8_t opcode)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	size_t len;
+	const char *p = luaL_optlstring(L, 2, "", &len);
+	struct sess_write w;
+	write_opts(L, 3, &w);
+	need_open(L, ctx);
+	struct sess_frame f;
+	memset(&f, 0, sizeof(f));
+	f.fin = 1;
+	f.opcode = opcode;
+	f.mask = -1;
+	f.payload = (const uint8_t *)p;
+	f.len = len;
+	sess_send_frames(ctx->s, &f, 1, &w);
+	return 0;
+}
+
+static int l_send_ping(lua_State *L)
+{
+	return send_control(L, WSP_OP_PING);
+}
+
+static int l_send_pong(lua_State *L)
+{
+	return send_control(L, WSP_OP_PONG);
+}
+
+/* s:send_close([code [, reason]] [, opts]) */
+static int l_send_close(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	uint8_t payload[2 + 65536];
+	size_t plen = 0;
+	int opts = 0;
+	if (lua_isinteger(L, 2)) {
+		lua_Integer code = lua_tointeger(L, 2);
+		if (code < 0 || code > 65535)
+			return luaL_error(L, "close code must be 0..65535");
+		size_t rlen = 0;
+		const char *r = NULL;
+		if (lua_type(L, 3) == LUA_TSTRING) {
+			r = lua_tolstring(L, 3, &rlen);
+			opts = 4;
+		} else {
+			opts = 3;
+		}
+		if (rlen > sizeof(payload) - 2)
+			return luaL_error(L, "close reason too long");
+		int n = wsc_build(payload, sizeof(payload), 1, (unsigned)code,
+				  (const uint8_t *)r, rlen);
+		plen = n > 0 ? (size_t)n : 0;
+	} else {
+		opts = 2;
+	}
+	struct sess_write w;
+	write_opts(L, opts, &w);
+	need_open(L, ctx);
+	struct sess_frame f;
+	memset(&f, 0, sizeof(f));
+	f.fin = 1;
+	f.opcode = WSP_OP_CLOSE;
+	f.mask = -1;
+	f.payload = payload;
+	f.len = plen;
+	f.protocol_close = 1;
+	sess_send_frames(ctx->s, &f, 1, &w);
+	return 0;
+}
+
+/* s:send_frame{opcode=, payload=, fin=, rsv=, mask=, key=, len_form=,
+ *              payload_len=, chop=, sync=} */
+static int l_send_frame(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	struct sess_frame f;
+	memset(&f, 0, sizeof(f));
+	f.opcode = (uint8_t)opt_int(L, 2, "opcode", -1, 0, 15);
+	lua_getfield(L, 2, "opcode");
+	if (lua_isnil(L, -1))
+		return luaL_error(L, "send_frame needs an opcode");
+	lua_pop(L, 1);
+	f.fin = (uint8_t)opt_bool(L, 2, "fin", 1);
+	f.rsv = (uint8_t)opt_int(L, 2, "rsv", 0, 0, 7);
+	lua_getfield(L, 2, "mask");
+	f.mask = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	lua_getfield(L, 2, "key");
+	if (!lua_isnil(L, -1)) {
+		size_t kl;
+		const char *k = lua_tolstring(L, -1, &kl);
+		if (k == NULL || kl != 4)
+			return luaL_error(L, "key must be a 4-byte string");
+		memcpy(f.key, k, 4);
+		f.has_key = 1;
+	}
+	lua_pop(L, 1);
+	lua_Integer form = opt_int(L, 2, "len_form", 0, 0, 64);
+	if (form != 0 && form != 7 && form != 16 && form != 64)
+		return luaL_error(L, "len_form must be 7, 16 or 64");
+	f.len_form = (uint8_t)form;
+	lua_getfield(L, 2, "payload_len");
+	if (!lua_isnil(L, -1)) {
+		int ok;
+		lua_Integer v = lua_tointegerx(L, -1, &ok);
+		if (!ok)
+			return luaL_error(L, "payload_len must be an integer");
+		/* Negative values wrap, so -1 announces 2^64-1 and
+		 * math.mininteger announces 2^63. */
+		f.announced = (uint64_t)v;
+		f.has_announced = 1;
+	}
+	lua_pop(L, 1);
+	lua_getfield(L, 2, "payload");
+	size_t len = 0;
+	const char *p = lua_isnil(L, -1) ? "" : lua_tolstring(L, -1, &len);
+	if (p == NULL)
+		return luaL_error(L, "payload must be a string");
+	f.payload = (const uint8_t *)p;
+	f.len = len;
+	struct sess_write w;
+	write_opts(L, 2, &w);
+	need_open(L, ctx);
+	sess_send_frames(ctx->s, &f, 1, &w);
+	lua_pop(L, 1); /* payload, kept on the stack while sending */
+	return 0;
+}
+
+/* s:send_raw(bytes [, opts]) */
+static int l_send_raw(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	size_t len;
+	const char *p = luaL_checklstring(L, 2, &len);
+	struct sess_write w;
+	write_opts(L, 3, &w);
+	need_open(L, ctx);
+	sess_send_raw(ctx->s, (const uint8_t *)p, len, &w);
+	return 0;
+}
+
+/* --- waiting ------------------------------------------------------------ */
+
+/* s:pause(seconds [, tag]) */
+static int l_pause(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_Number sec = luaL_checknumber(L, 2);
+	if (!(sec >= 0) || sec > 3600)
+		return luaL_error(L, "pause takes 0 to 3600 seconds");
+	size_t tl = 0;
+	const char *tag = luaL_optlstring(L, 3, NULL, &tl);
+	need_open(L, ctx);
+	struct clk_deadline dl =
+		clk_deadline_in_ms(sess_scaled_ms(ctx->s, (double)sec));
+	while (!clk_expired(dl) && ctx->s->state != SESS_CLOSED)
+		sess_pump(ctx->s, dl, 0);
+	if (tag != NULL)
+		sess_mark_timeout(ctx->s, tag, tl);
+	return 0;
+}
+
+/* s:receive([seconds]) -> {type=, opcode=, data=} or nil */
+static int l_receive(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_Number sec = luaL_optnumber(L, 2, 10);
+	if (!(sec >= 0) || sec > 3600)
+		return luaL_error(L, "receive takes 0 to 3600 seconds");
+	need_open(L, ctx);
+	struct clk_deadline dl =
+		clk_deadline_in_ms(sess_scaled_ms(ctx->s, (double)sec));
+	const struct sess_event *e = sess_next_event(ctx->s, dl);
+	if (e == NULL) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, e->type == VD_EV_PONG	   ? "pong"
+			  : e->opcode == WSP_OP_TEXT ? "text"
+						     : "binary");
+	lua_setfield(L, -2, "type");
+	lua_pushinteger(L, e->opcode);
+	lua_setfield(L, -2, "opcode");
+	lua_pushlstring(L, (const char *)e->data, e->len);
+	lua_setfield(L, -2, "data");
+	return 1;
+}
+
+/* s:close([code [, reason]]): the closing handshake, now. */
+static int l_close(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	need_open(L, ctx);
+	if (lua_isinteger(L, 2)) {
+		lua_Integer code = lua_tointeger(L, 2);
+		if (code < 0 || code > 65535)
+			return luaL_error(L, "close code must be 0..65535");
+		size_t rl = 0;
+		const char *r = luaL_optlstring(L, 3, NULL, &rl);
+		sess_close(ctx->s, 1, (uint16_t)code, r, rl);
+	} else {
+		sess_close(ctx->s, 0, 0, NULL, 0);
+	}
+	return 0;
+}
+
+/* --- expectations ------------------------------------------------------- */
+
+static uint8_t *keep_payload(lua_State *L, struct run_expect *x,
+			     const char *p, size_t n)
+{
+	uint8_t **np = realloc(x->payloads, (x->npayloads + 1) * sizeof(*np));
+	if (np == NULL)
+		luaL_error(L, "not enough memory");
+	x->payloads = np;
+	uint8_t *copy = malloc(n ? n : 1);
+	if (copy == NULL)
+		luaL_error(L, "not enough memory");
+	memcpy(copy, p, n);
+	x->payloads[x->npayloads++] = copy;
+	return copy;
+}
+
+/* Reads the event list at the top of the stack into x. */
+static void read_list(lua_State *L, struct run_expect *x, enum vd_behavior name)
+{
+	if (x->nlists == RUN_MAX_EXPECT)
+		luaL_error(L, "too many expectation lists");
+	luaL_checktype(L, -1, LUA_TTABLE);
+	lua_Integer n = luaL_len(L, -1);
+	if (n < 0 || n > 100000)
+		luaL_error(L, "expectation list too long");
+	size_t first = x->nevents;
+	struct vd_event *ne =
+		realloc(x->events, (x->nevents + (size_t)n + 1) * sizeof(*ne));
+	if (ne == NULL)
+		luaL_error(L, "not enough memory");
+	x->events = ne;
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_geti(L, -1, i);
+		if (!lua_istable(L, -1))
+			luaL_error(L, "expected event %d must be a table such as "
+				      "{ \"text\", \"Hello\" }",
+				   (int)i);
+		lua_geti(L, -1, 1);
+		const char *kind = lua_tostring(L, -1);
+		lua_geti(L, -2, 2);
+		size_t plen = 0;
+		const char *p = lua_isnil(L, -1) ? "" : lua_tolstring(L, -1, &plen);
+		if (kind == NULL || p == NULL)
+			luaL_error(L, "expected event %d: a kind and a payload string",
+				   (int)i);
+		struct vd_event *e = &x->events[x->nevents];
+		memset(e, 0, sizeof(*e));
+		if (strcmp(kind, "text") == 0) {
+			e->type = VD_EV_MESSAGE;
+			e->opcode = WSP_OP_TEXT;
+		} else if (strcmp(kind, "binary") == 0) {
+			e->type = VD_EV_MESSAGE;
+			e->opcode = WSP_OP_BINARY;
+		} else if (strcmp(kind, "pong") == 0) {
+			e->type = VD_EV_PONG;
+		} else if (strcmp(kind, "timeout") == 0) {
+			e->type = VD_EV_TIMEOUT;
+		} else {
+			luaL_error(L, "expected event %d: kind must be text, binary, "
+				      "pong or timeout",
+				   (int)i);
+		}
+		e->data = keep_payload(L, x, p, plen);
+		e->len = plen;
+		x->nevents++;
+		lua_pop(L, 3);
+	}
+	/* Lists point into x->events, which may move on the next realloc:
+	 * store offsets now and fix pointers in run_play. */
+	x->lists[x->nlists].name = name;
+	x->lists[x->nlists].events = (const struct vd_event *)(uintptr_t)first;
+	x->lists[x->nlists].nevents = x->nevents - first;
+	x->nlists++;
+}
+
+/* s:expect{ ok = {...}, non_strict = {...}, informational = {...} } */
+static int l_expect(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	static const struct {
+		const char *key;
+		enum vd_behavior name;
+	} keys[] = {{"ok", VD_OK},
+		    {"non_strict", VD_NON_STRICT},
+		    {"informational", VD_INFORMATIONAL}};
+	ctx->x.nlists = 0;
+	ctx->x.nevents = 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		lua_getfield(L, 2, keys[i].key);
+		if (!lua_isnil(L, -1))
+			read_list(L, &ctx->x, keys[i].name);
+		lua_pop(L, 1);
+	}
+	if (ctx->x.nlists == 0)
+		return luaL_error(L, "expect needs at least an 'ok' list");
+	return 0;
+}
+
+/* s:expect_close{ by_me = bool, codes = {...}, clean = bool } */
+static int l_expect_close(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	struct run_expect *x = &ctx->x;
+	x->has_close = 1;
+	x->close.closed_by_me = opt_bool(L, 2, "by_me", 1);
+	x->close.require_clean = opt_bool(L, 2, "clean", 1);
+	x->close.ncodes = 0;
+	lua_getfield(L, 2, "codes");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		lua_Integer n = luaL_len(L, -1);
+		if (n > RUN_MAX_CODES)
+			return luaL_error(L, "at most %d close codes",
+					  RUN_MAX_CODES);
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_geti(L, -1, i);
+			int ok;
+			lua_Integer c = lua_tointegerx(L, -1, &ok);
+			if (!ok || c < 0 || c > 65535)
+				return luaL_error(L, "close codes are 0..65535");
+			x->codes[x->close.ncodes++] = (uint16_t)c;
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	x->close.codes = x->codes;
+	return 0;
+}
+
+/* s:rules{ wrong_code_fails = bool, wrong_endpoint_fails = bool,
+ *          informational = bool } */
+static int l_rules(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	ctx->x.rules.wrong_code_fails_behavior =
+		opt_bool(L, 2, "wrong_code_fails", 0);
+	ctx->x.rules.wrong_endpoint_fails_behavior =
+		opt_bool(L, 2, "wrong_endpoint_fails", 0);
+	ctx->x.rules.informational = opt_bool(L, 2, "informational", 0);
+	return 0;
+}
+
+/* s:verdict(name [, reason]): the case judges behavior itself. */
+static int l_verdict(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	const char *name = luaL_checkstring(L, 2);
+	int b = vd_behavior_parse(name);
+	if (b < 0)
+		return luaL_error(L, "verdict must be OK, NON-STRICT, FAILED, "
+				     "INFORMATIONAL or UNIMPLEMENTED");
+	const char *reason = luaL_optstring(L, 3, name);
+	ctx->x.rules.behavior_set = 1;
+	ctx->x.rules.behavior = (enum vd_behavior)b;
+	snprintf(ctx->x.behavior_reason, sizeof(ctx->x.behavior_reason), "%s",
+		 reason);
+	ctx->x.rules.behavior_reason = ctx->x.behavior_reason;
+	return 0;
+}
+
+static int set_timer(lua_State *L, int kind)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_Number sec = luaL_checknumber(L, 2);
+	if (!(sec >= 0) || sec > 3600)
+		return luaL_error(L, "timers take 0 to 3600 seconds");
+	ctx->x.timer = kind;
+	ctx->x.timer_s = (double)sec;
+	return 0;
+}
+
+static int l_close_after(lua_State *L)
+{
+	return set_timer(L, 1);
+}
+
+static int l_kill_after(lua_State *L)
+{
+	return set_timer(L, 2);
+}
+
+/* s:open([opts]) -> true | false, reason */
+static int l_open(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	if (ctx->open_tried)
+		return luaL_error(L, "the session is already open");
+	int rc = lsess_ensure_open(ctx);
+	if (rc != 0) {
+		lua_pushboolean(L, 0);
+		lua_pushstring(L, ctx->s->open_error);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* s:is_open() -> bool: the connection has not been closed yet. */
+static int l_is_open(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_pushboolean(L, ctx->s->opened && ctx->s->state != SESS_CLOSED);
+	return 1;
+}
+
+static int l_index(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	const char *k = luaL_checkstring(L, 2);
+	if (strcmp(k, "role") == 0) {
+		/* Our role; the peer under test plays the other. */
+		lua_pushstring(L, ctx->s->cfg.role == WSP_ROLE_CLIENT ? "client"
+								      : "server");
+		return 1;
+	}
+	if (strcmp(k, "deflate") == 0) {
+		lua_pushboolean(L, ctx->s->pmd_on);
+		return 1;
+	}
+	lua_getmetatable(L, 1);
+	lua_getfield(L, -1, "__methods");
+	lua_getfield(L, -1, k);
+	return 1;
+}
+
+static const luaL_Reg methods[] = {
+	{"open", l_open},
+	{"is_open", l_is_open},
+	{"send_text", l_send_text},
+	{"send_binary", l_send_binary},
+	{"send_ping", l_send_ping},
+	{"send_pong", l_send_pong},
+	{"send_close", l_send_close},
+	{"send_frame", l_send_frame},
+	{"send_raw", l_send_raw},
+	{"pause", l_pause},
+	{"receive", l_receive},
+	{"close", l_close},
+	{"expect", l_expect},
+	{"expect_close", l_expect_close},
+	{"rules", l_rules},
+	{"verdict", l_verdict},
+	{"close_after", l_close_after},
+	{"kill_after", l_kill_after},
+	{NULL, NULL},
+};
+
+int lsess_push(lua_State *L, struct run_case_ctx *ctx)
+{
+	struct lsess *u = lua_newuserdatauv(L, sizeof(*u), 0);
+	u->ctx = ctx;
+	if (luaL_newmetatable(L, SESS_MT)) {
+		lua_newtable(L);
+		luaL_setfuncs(L, methods, 0);
+		lua_setfield(L, -2, "__methods");
+		lua_pushcfunction(L, l_index);
+		lua_setfield(L, -2, "__index");
+		lua_pushliteral(L, "session");
+		lua_setfield(L, -2, "__name");
+	}
+	lua_setmetatable(L, -2);
+	/* A script may keep the object in a global; lsess_invalidate cuts it
+	 * off from the context once the case is over. */
+	lua_pushvalue(L, -1);
+	return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+void lsess_invalidate(lua_State *L, int ref)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+	struct lsess *u = luaL_testudata(L, -1, SESS_MT);
+	if (u != NULL)
+		u->ctx = NULL;
+	lua_pop(L, 1);
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+}
+
+void run_expect_free(struct run_expect *x)
+{
+	for (size_t i = 0; i < x->npayloads; i++)
+		free(x->payloads[i]);
+	free(x->payloads);
+	free(x->events);
+	memset(x, 0, sizeof(*x));
+}

@@ -1,0 +1,296 @@
+/*
+ * u8.c: the streaming UTF-8 validator of u8.h (RFC 3629; RFC 6455 section
+ * 8.1, R6455-8.1-01, and R6455-5.6-01 for text messages).
+ *
+ * u8_feed is an ASCII fast path in front of a table-driven DFA.  While the
+ * DFA sits between code points it tests 64 bytes per step for a set top bit
+ * (SSE2 when the compiler targets it, else eight 64-bit words); all-ASCII
+ * blocks are skipped and the DFA only walks blocks that hold other bytes.
+ * The DFA has a state per "what the next continuation byte may be" and an
+ * error state per class, so an error is always found at the byte that makes
+ * the sequence hopeless (fail fast), never later.
+ *
+ * u8_ref_validate shares nothing with the DFA: it decodes one code point at
+ * a time and, after each byte, works out the range of code points the bytes
+ * so far could still become; the first byte after which that whole range is
+ * overlong, a surrogate or above U+10FFFF is the error.  That gives the same
+ * fail-fast offsets by a different route, which is what makes it a useful
+ * reference for the tests and fuzz/fuzz_u8_diff.c.
+ *
+ *   bytes  code points        lead       second     third/fourth
+ *   1      U+0000..U+007F     00..7F
+ *   2      U+0080..U+07FF     C2..DF     80..BF
+ *   3      U+0800..U+0FFF     E0         A0..BF     80..BF
+ *          U+1000..U+CFFF     E1..EC     80..BF     80..BF
+ *          U+D000..U+D7FF     ED         80..9F     80..BF
+ *          U+E000..U+FFFF     EE..EF     80..BF     80..BF
+ *   4      U+10000..U+3FFFF   F0         90..BF     80..BF 80..BF
+ *          U+40000..U+FFFFF   F1..F3     80..BF     80..BF 80..BF
+ *          U+100000..U+10FFFF F4         80..8F     80..BF 80..BF
+ */
+#include <string.h>
+
+#include "u8.h"
+#include "wsp_err.h"
+
+#if defined(__SSE2__) && !defined(U8_NO_SIMD)
+#include <emmintrin.h>
+#endif
+
+/* --------------------------------------------------------------------------
+ * The DFA
+ */
+
+/* Byte classes: which bytes behave alike in every state. */
+enum {
+	C_ASCII = 0, /* 00..7F */
+	C_CONT_LO,   /* 80..8F */
+	C_CONT_MID,  /* 90..9F */
+	C_CONT_HI,   /* A0..BF */
+	C_C0C1,      /* C0 C1: lead bytes of overlong 2-byte forms only */
+	C_LEAD2,     /* C2..DF */
+	C_E0,        /* E0: second byte A0..BF */
+	C_LEAD3,     /* E1..EC, EE, EF */
+	C_ED,        /* ED: second byte 80..9F */
+	C_F0,        /* F0: second byte 90..BF */
+	C_LEAD4,     /* F1..F3 */
+	C_F4,        /* F4: second byte 80..8F */
+	C_F5F7,      /* F5..F7: lead bytes of code points above U+10FFFF */
+	C_F8FF,      /* F8..FF: no UTF-8 form */
+	C_COUNT
+};
+
+#define R4(c) c, c, c, c
+#define R16(c) R4(c), R4(c), R4(c), R4(c)
+
+static const uint8_t byte_class[] = {
+	/* 00..7F */
+	R16(C_ASCII), R16(C_ASCII), R16(C_ASCII), R16(C_ASCII),
+	R16(C_ASCII), R16(C_ASCII), R16(C_ASCII), R16(C_ASCII),
+	/* 80..8F, 90..9F, A0..BF */
+	R16(C_CONT_LO), R16(C_CONT_MID), R16(C_CONT_HI), R16(C_CONT_HI),
+	/* C0..CF */
+	C_C0C1, C_C0C1, C_LEAD2, C_LEAD2, R4(C_LEAD2), R4(C_LEAD2),
+	R4(C_LEAD2),
+	/* D0..DF */
+	R16(C_LEAD2),
+	/* E0..EF */
+	C_E0, C_LEAD3, C_LEAD3, C_LEAD3, R4(C_LEAD3), R4(C_LEAD3),
+	C_LEAD3, C_ED, C_LEAD3, C_LEAD3,
+	/* F0..FF */
+	C_F0, C_LEAD4, C_LEAD4, C_LEAD4, C_F4, C_F5F7, C_F5F7, C_F5F7,
+	R4(C_F8FF), R4(C_F8FF)
+};
+_Static_assert(sizeof(byte_class) == 256, "one class per byte value");
+
+/* States.  S_ACCEPT is "between code points"; the others say how many
+ * continuation bytes are still due and which range the next one must be in.
+ * States from S_ERR_FIRST on are errors, one per class. */
+enum {
+	S_ACCEPT = 0,
+	S_NEED1,    /* one more, 80..BF */
+	S_NEED2,    /* two more, 80..BF first */
+	S_NEED3,    /* three more, 80..BF first */
+	S_E0,       /* after E0: A0..BF */
+	S_ED,       /* after ED: 80..9F */
+	S_F0,       /* after F0: 90..BF */
+	S_F4,       /* after F4: 80..8F */
+	S_ERR_FIRST,
+	S_OVERLONG = S_ERR_FIRST,
+	S_SURROGATE,
+	S_TOO_LARGE,
+	S_INVALID,
+	S_UNEXP_CONT,
+	S_SHORT,
+	S_COUNT
+};
+
+#define NS S_SHORT /* a non-continuation byte where one is due */
+
+static const uint8_t next_state[S_ERR_FIRST][C_COUNT] = {
+	/*           ASCII     80..8F       90..9F       A0..BF
+	 *           C0C1        LEAD2    E0    LEAD3    ED    F0    LEAD4
+	 *           F4    F5..F7       F8..FF */
+	[S_ACCEPT] = {S_ACCEPT, S_UNEXP_CONT, S_UNEXP_CONT, S_UNEXP_CONT,
+		      S_OVERLONG, S_NEED1, S_E0, S_NEED2, S_ED, S_F0, S_NEED3,
+		      S_F4, S_TOO_LARGE, S_INVALID},
+	[S_NEED1] = {NS, S_ACCEPT, S_ACCEPT, S_ACCEPT,
+		     NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+	[S_NEED2] = {NS, S_NEED1, S_NEED1, S_NEED1,
+		     NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+	[S_NEED3] = {NS, S_NEED2, S_NEED2, S_NEED2,
+		     NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+	/* E0 80..9F would encode U+0000..U+07FF in three bytes. */
+	[S_E0] = {NS, S_OVERLONG, S_OVERLONG, S_NEED1,
+		  NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+	/* ED A0..BF would encode U+D800..U+DFFF. */
+	[S_ED] = {NS, S_NEED1, S_NEED1, S_SURROGATE,
+		  NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+	/* F0 80..8F would encode U+0000..U+FFFF in four bytes. */
+	[S_F0] = {NS, S_OVERLONG, S_NEED2, S_NEED2,
+		  NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+	/* F4 90..BF would encode U+110000 and above. */
+	[S_F4] = {NS, S_NEED2, S_TOO_LARGE, S_TOO_LARGE,
+		  NS, NS, NS, NS, NS, NS, NS, NS, NS, NS},
+};
+
+#undef NS
+
+static const int state_error[S_COUNT - S_ERR_FIRST] = {
+	[S_OVERLONG - S_ERR_FIRST] = WSP_E_U8_OVERLONG,
+	[S_SURROGATE - S_ERR_FIRST] = WSP_E_U8_SURROGATE,
+	[S_TOO_LARGE - S_ERR_FIRST] = WSP_E_U8_TOO_LARGE,
+	[S_INVALID - S_ERR_FIRST] = WSP_E_U8_INVALID_BYTE,
+	[S_UNEXP_CONT - S_ERR_FIRST] = WSP_E_U8_UNEXPECTED_CONT,
+	[S_SHORT - S_ERR_FIRST] = WSP_E_U8_SHORT_SEQ,
+};
+
+/* --------------------------------------------------------------------------
+ * The ASCII fast path: is every byte of p[0..64) below 0x80?
+ */
+
+#define BLOCK 64
+
+#if defined(__SSE2__) && !defined(U8_NO_SIMD)
+static inline int block_is_ascii(const uint8_t *p)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+	__m128i d = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+	__m128i o = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
+	return _mm_movemask_epi8(o) == 0;
+}
+#else
+static inline int block_is_ascii(const uint8_t *p)
+{
+	uint64_t w[8];
+	memcpy(w, p, sizeof(w));
+	uint64_t o = (w[0] | w[1]) | (w[2] | w[3]) | (w[4] | w[5]) |
+		     (w[6] | w[7]);
+	return (o & 0x8080808080808080ull) == 0;
+}
+#endif
+
+/* --------------------------------------------------------------------------
+ * Public functions
+ */
+
+void u8_init(struct u8_validator *v)
+{
+	v->state = S_ACCEPT;
+	v->offset = 0;
+	v->error = 0;
+	v->error_offset = 0;
+}
+
+int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n)
+{
+	if (v->error != 0)
+		return v->error;
+	uint32_t s = v->state;
+	size_t i = 0;
+	while (i < n) {
+		/* Between code points whole ASCII blocks are skipped; a block
+		 * holding any other byte goes through the DFA, which may end
+		 * it inside a sequence and then carries on byte by byte. */
+		if (s == S_ACCEPT)
+			while (n - i >= BLOCK && block_is_ascii(p + i))
+				i += BLOCK;
+		size_t stop = n - i > BLOCK ? i + BLOCK : n;
+		for (; i < stop; i++) {
+			s = next_state[s][byte_class[p[i]]];
+			if (s >= S_ERR_FIRST) {
+				v->error = state_error[s - S_ERR_FIRST];
+				v->error_offset = v->offset + i;
+				v->offset = v->error_offset;
+				v->state = s;
+				return v->error;
+			}
+		}
+	}
+	v->state = s;
+	v->offset += n;
+	return 0;
+}
+
+int u8_finish(struct u8_validator *v)
+{
+	if (v->error != 0)
+		return v->error;
+	if (v->state != S_ACCEPT) {
+		v->error = WSP_E_U8_TRUNCATED;
+		v->error_offset = v->offset;
+	}
+	return v->error;
+}
+
+/* --------------------------------------------------------------------------
+ * The reference decoder
+ */
+
+static int ref_fail(int code, size_t at, uint64_t *err_off)
+{
+	if (err_off != NULL)
+		*err_off = at;
+	return code;
+}
+
+int u8_ref_validate(const uint8_t *p, size_t n, uint64_t *err_off)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t lead = p[i];
+		uint32_t cp;     /* the bits of the code point read so far */
+		unsigned len;    /* bytes in the sequence */
+		uint32_t min;    /* the smallest code point of that length */
+		if (lead < 0x80) {
+			i++;
+			continue;
+		} else if (lead < 0xC0) {
+			return ref_fail(WSP_E_U8_UNEXPECTED_CONT, i, err_off);
+		} else if (lead < 0xE0) {
+			cp = lead & 0x1Fu;
+			len = 2;
+			min = 0x80;
+		} else if (lead < 0xF0) {
+			cp = lead & 0x0Fu;
+			len = 3;
+			min = 0x800;
+		} else if (lead < 0xF8) {
+			cp = lead & 0x07u;
+			len = 4;
+			min = 0x10000;
+		} else {
+			return ref_fail(WSP_E_U8_INVALID_BYTE, i, err_off);
+		}
+		for (unsigned k = 0;; k++) {
+			/* Bytes 0..k are read; "left" continuation bytes of
+			 * 6 bits each remain, so the code point lies in
+			 * [lo, hi].  It is hopeless once all of it is bad. */
+			unsigned left = len - 1 - k;
+			uint32_t lo = cp << (6 * left);
+			uint32_t hi = lo | ((1u << (6 * left)) - 1);
+			if (hi < min)
+				return ref_fail(WSP_E_U8_OVERLONG, i + k,
+						err_off);
+			if (lo > 0x10FFFF)
+				return ref_fail(WSP_E_U8_TOO_LARGE, i + k,
+						err_off);
+			if (lo >= 0xD800 && hi <= 0xDFFF)
+				return ref_fail(WSP_E_U8_SURROGATE, i + k,
+						err_off);
+			if (left == 0)
+				break;
+			if (k + 1 >= n - i)
+				return ref_fail(WSP_E_U8_TRUNCATED, n, err_off);
+			uint8_t b = p[i + k + 1];
+			if ((b & 0xC0) != 0x80)
+				return ref_fail(WSP_E_U8_SHORT_SEQ, i + k + 1,
+						err_off);
+			cp = (cp << 6) | (b & 0x3Fu);
+		}
+		i += len;
+	}
+	return ref_fail(0, n, err_off);
+}
