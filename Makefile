@@ -72,7 +72,8 @@ FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC)) build/
 TEST_OBJ     := $(patsubst %.c,build/asan/%.o,$(TEST_SRC))
 BENCH_OBJ    := $(patsubst %.c,build/release/%.o,$(BENCH_SRC))
 
-.PHONY: all check test bench fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
+PHONY_EXTRA := demo
+.PHONY: all check test bench demo fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
 .SUFFIXES:
 
 all: wsprobe
@@ -149,6 +150,10 @@ check: build/asan/check_wsprobe wsprobe
 	else echo "  SKIP    fuzz-smoke: $(FUZZ_CC) not found"; exit 1; fi
 
 test: check
+
+# The main job on the embedded default: every case against `wsprobe echo`.
+demo: wsprobe
+	$(Q)sh scripts/demo.sh ./wsprobe
 
 # --- benchmarks ----------------------------------------------------------
 build/release/wsprobe-bench: $(REL_LIB_OBJ) $(BENCH_OBJ)

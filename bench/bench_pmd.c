@@ -129,8 +129,8 @@ void bench_pmd(void)
 	dc.no_context_takeover = 1;
 	pmd_inflate_cfg_init(&ic, SIZE_MAX);
 	ic.no_context_takeover = 1;
-	struct pmd_deflater *pc;
-	struct pmd_inflater *pd;
+	struct pmd_deflater *pc = NULL;
+	struct pmd_inflater *pd = NULL;
 	if (pmd_deflater_new(&pc, &dc, NULL) != 0 ||
 	    pmd_inflater_new(&pd, &ic, NULL) != 0)
 		die("pmd init failed");

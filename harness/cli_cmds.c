@@ -16,6 +16,7 @@
 #include "echo.h"
 #include "rep.h"
 #include "run.h"
+#include "spec.h"
 #include "wsp_err.h"
 
 static volatile int stop_flag;
@@ -203,7 +204,7 @@ int cli_echo(int argc, char **argv)
 
 enum {
 	C_CASES, C_EXCLUDE, C_AGENT, C_JOBS, C_SCALE, C_REPORT, C_SEED, C_CACERT,
-	C_INSECURE, C_MAXMSG, C_URL, C_QUIET
+	C_INSECURE, C_MAXMSG, C_URL, C_QUIET, C_SPEC
 };
 
 static const struct cli_opt client_table[] = {
@@ -218,6 +219,7 @@ static const struct cli_opt client_table[] = {
 	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer (default 67108864)", C_MAXMSG},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
+	{"spec", 's', 1, "FILE", "Autobahn's fuzzingclient.json: servers, cases, exclude-cases, exclude-agent-cases, outdir", C_SPEC},
 };
 
 static const struct cli_opt run_table[] = {
@@ -244,6 +246,7 @@ struct client_args {
 	int seed_given, insecure, quiet;
 	double scale;
 	const char *cacert;
+	const char *spec;
 	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
 	size_t nlists;
 };
@@ -315,6 +318,9 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 	case C_QUIET:
 		a->quiet = 1;
 		return 0;
+	case C_SPEC:
+		a->spec = val;
+		return 0;
 	}
 	return -1;
 }
@@ -361,6 +367,8 @@ static int client_like(int argc, char **argv, int is_run)
 	memset(&a, 0, sizeof(a));
 	a.scale = 1.0;
 	a.jobs = 1;
+	struct spec_client sc;
+	memset(&sc, 0, sizeof(sc));
 	char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	int npos = 0, exit_code = CLI_EXIT_OK;
 	char err[512];
@@ -381,9 +389,41 @@ static int client_like(int argc, char **argv, int is_run)
 		goto out;
 	}
 	const char *const *urls;
+	const char *const *agents = NULL;
 	size_t nurls;
 	struct run_source src = {NULL, 0};
-	if (is_run) {
+	const char *spec_urls[64], *spec_agents[64];
+	if (a.spec != NULL) {
+		/* Autobahn's fuzzingclient.json; the command line wins where
+		 * both say something. */
+		if (spec_client_load(&sc, a.spec, err, sizeof(err)) != 0) {
+			fprintf(stderr, "wsprobe: %s\n", err);
+			exit_code = CLI_EXIT_INPUT;
+			goto out;
+		}
+		if (sc.nservers > 64) {
+			fprintf(stderr, "wsprobe: %s: more than 64 servers\n", a.spec);
+			exit_code = CLI_EXIT_INPUT;
+			goto out;
+		}
+		for (size_t i = 0; i < sc.nservers; i++) {
+			spec_urls[i] = sc.servers[i].url;
+			spec_agents[i] = sc.servers[i].agent;
+		}
+		if (a.sel.ninclude == 0)
+			for (size_t i = 0; i < sc.ncases; i++)
+				a.sel.include[a.sel.ninclude++] = sc.cases[i];
+		for (size_t i = 0; i < sc.nexclude &&
+				   a.sel.nexclude < RUN_MAX_PATTERNS; i++)
+			a.sel.exclude[a.sel.nexclude++] = sc.exclude[i];
+		if (a.report_dir == NULL)
+			a.report_dir = sc.outdir;
+	}
+	if (a.spec != NULL && npos == 0 && !is_run) {
+		urls = spec_urls;
+		agents = spec_agents;
+		nurls = sc.nservers;
+	} else if (is_run) {
 		if (npos == 0 || a.url == NULL) {
 			fprintf(stderr, "wsprobe run: give case files and --url URL "
 					"(see wsprobe run --help)\n");
@@ -419,8 +459,11 @@ static int client_like(int argc, char **argv, int is_run)
 		struct run_client_opts o;
 		memset(&o, 0, sizeof(o));
 		o.url = urls[i];
-		o.agent = nurls == 1 ? a.agent : NULL;
-		o.sel = &a.sel;
+		o.agent = agents != NULL ? agents[i] : nurls == 1 ? a.agent : NULL;
+		struct run_select sel = a.sel;
+		if (a.spec != NULL && o.agent != NULL)
+			spec_agent_select(&sc, o.agent, &sel);
+		o.sel = &sel;
 		o.src = &src;
 		o.jobs = (unsigned)a.jobs;
 		o.timeout_scale = a.scale;
@@ -451,6 +494,7 @@ static int client_like(int argc, char **argv, int is_run)
 	}
 	res_free(&results);
 out:
+	spec_client_free(&sc);
 	for (size_t i = 0; i < a.nlists; i++)
 		free(a.lists[i]);
 	free(pos);

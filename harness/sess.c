@@ -529,6 +529,8 @@ static uint16_t fail_code_for(int code)
 
 static int mbuf_append(struct sess *s, const uint8_t *p, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (n > s->cfg.max_message - s->mlen)
 		return WSP_E_MSG_TOO_BIG;
 	if (s->mlen + n > s->mcap) {

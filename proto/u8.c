@@ -2,10 +2,12 @@
  * u8.c: the streaming UTF-8 validator of u8.h (RFC 3629; RFC 6455 section
  * 8.1, R6455-8.1-01, and R6455-5.6-01 for text messages).
  *
- * u8_feed is an ASCII fast path in front of a table-driven DFA.  While the
- * DFA sits between code points it tests 64 bytes per step for a set top bit
- * (SSE2 when the compiler targets it, else eight 64-bit words); all-ASCII
- * blocks are skipped and the DFA only walks blocks that hold other bytes.
+ * u8_feed has two fast paths in front of a table-driven DFA.  Between code
+ * points it tests 64 bytes per step for a set top bit (SSE2 when the
+ * compiler targets it, else eight 64-bit words) and skips all-ASCII blocks;
+ * then it steps over whole, plainly valid multi-byte sequences.  Only what
+ * stops both (an invalid sequence, one cut by the end of the input, or the
+ * rest of one begun in the previous call) goes through the DFA.
  * The DFA has a state per "what the next continuation byte may be" and an
  * error state per class, so an error is always found at the byte that makes
  * the sequence hopeless (fail fast), never later.
@@ -173,6 +175,59 @@ static inline int block_is_ascii(const uint8_t *p)
 #endif
 
 /* --------------------------------------------------------------------------
+ * The multi-byte fast path: between code points, with at least four bytes
+ * left, step over whole sequences that are plainly valid, at most about
+ * BLOCK bytes (then the ASCII blocks get another chance).  It stops at the
+ * first sequence it does not like, without judging it: the DFA then walks
+ * that sequence and reports the exact class and offset.  A sequence cut
+ * by the end of the input is also left to the DFA, which carries it over.
+ */
+static size_t skip_valid(const uint8_t *p, size_t i, size_t n)
+{
+	if (n - i < 4)
+		return i;
+	size_t lim = n - i - 3 > BLOCK ? i + BLOCK : n - 3;
+	while (i < lim) {
+		uint8_t b0 = p[i];
+		if (b0 < 0x80) {
+			i++;
+			continue;
+		}
+		uint8_t b1 = p[i + 1];
+		if (b0 >= 0xC2 && b0 <= 0xDF) {
+			if ((b1 & 0xC0) != 0x80)
+				break;
+			i += 2;
+			continue;
+		}
+		uint8_t b2 = p[i + 2];
+		if ((b0 & 0xF0) == 0xE0) {
+			/* E0: A0..BF (not overlong); ED: 80..9F (no
+			 * surrogates); others 80..BF. */
+			uint8_t lo = b0 == 0xE0 ? 0xA0 : 0x80;
+			uint8_t hi = b0 == 0xED ? 0x9F : 0xBF;
+			if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80)
+				break;
+			i += 3;
+			continue;
+		}
+		if (b0 >= 0xF0 && b0 <= 0xF4) {
+			/* F0: 90..BF (not overlong); F4: 80..8F (not above
+			 * U+10FFFF); others 80..BF. */
+			uint8_t lo = b0 == 0xF0 ? 0x90 : 0x80;
+			uint8_t hi = b0 == 0xF4 ? 0x8F : 0xBF;
+			if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80 ||
+			    (p[i + 3] & 0xC0) != 0x80)
+				break;
+			i += 4;
+			continue;
+		}
+		break;
+	}
+	return i;
+}
+
+/* --------------------------------------------------------------------------
  * Public functions
  */
 
@@ -191,14 +246,22 @@ int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n)
 	uint32_t s = v->state;
 	size_t i = 0;
 	while (i < n) {
-		/* Between code points whole ASCII blocks are skipped; a block
-		 * holding any other byte goes through the DFA, which may end
-		 * it inside a sequence and then carries on byte by byte. */
-		if (s == S_ACCEPT)
+		/* Between code points: whole ASCII blocks, then plainly
+		 * valid sequences, are skipped. */
+		if (s == S_ACCEPT) {
 			while (n - i >= BLOCK && block_is_ascii(p + i))
 				i += BLOCK;
-		size_t stop = n - i > BLOCK ? i + BLOCK : n;
-		for (; i < stop; i++) {
+			size_t j = skip_valid(p, i, n);
+			if (j != i) {
+				i = j;
+				continue;
+			}
+			if (i == n)
+				break;
+		}
+		/* The DFA takes one code point (or the rest of one begun in
+		 * an earlier call): whatever stopped the fast paths. */
+		do {
 			s = next_state[s][byte_class[p[i]]];
 			if (s >= S_ERR_FIRST) {
 				v->error = state_error[s - S_ERR_FIRST];
@@ -207,7 +270,8 @@ int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n)
 				v->state = s;
 				return v->error;
 			}
-		}
+			i++;
+		} while (i < n && s != S_ACCEPT);
 	}
 	v->state = s;
 	v->offset += n;

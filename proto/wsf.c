@@ -185,6 +185,17 @@ static size_t viol_list(unsigned bits, int *viol, size_t max)
 	return n;
 }
 
+/* viol_list for the decoder, whose array holds every rule at once. */
+_Static_assert(WSF_MAX_VIOL >= sizeof(viol_code) / sizeof(viol_code[0]),
+	       "struct wsf_decoder must hold every violation");
+static size_t viol_list_all(unsigned bits, int *viol)
+{
+	size_t n = 0;
+	for (; bits != 0; bits &= bits - 1)
+		viol[n++] = viol_code[lowest_bit(bits)];
+	return n;
+}
+
 size_t wsf_check(const struct wsf_header *h, const struct wsf_policy *p,
 		 int *viol, size_t max)
 {
@@ -357,9 +368,8 @@ ssize_t wsf_decode(struct wsf_decoder *d, uint8_t *buf, size_t len,
 			parse_header(&d->hdr, d->hbuf);
 			d->hlen = 0;
 		}
-		unsigned bits = viol_bits(&d->hdr, d->policy.rsv_allowed, d->policy.sender);
-		d->nviol = bits != 0 ? viol_list(bits, d->viol, WSF_MAX_VIOL)
-				     : 0;
+		unsigned bits = judge(&d->hdr, &d->policy);
+		d->nviol = viol_list_all(bits, d->viol);
 		e.nviol = d->nviol;
 		e.flags = WSF_EV_HEADER;
 		d->offset = 0;

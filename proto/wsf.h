@@ -77,7 +77,10 @@ struct wsf_policy {
  * fragmented control frame, 64-bit length with the top bit set, a length in
  * more bytes than needed, the mask bit wrong for the sender's role.
  * Writes at most max codes into viol and returns how many rules are broken
- * (which may exceed max).  p may be NULL: no extension, role not judged.
+ * (which may exceed max; viol may be NULL when max is 0).  p may be NULL:
+ * no extension, role not judged.  Only the low bits of fin and masked (1)
+ * and opcode (4) are read, as wsf_encode_header writes them.  Pure: the
+ * decoder reports exactly this list for every header it completes.
  */
 size_t wsf_check(const struct wsf_header *h, const struct wsf_policy *p,
 		 int *viol, size_t max);
@@ -151,7 +154,8 @@ int wsf_decoder_idle(const struct wsf_decoder *d);
  * only ever handed out in slices of the caller's buffer.
  *
  * Any chunking of the same bytes yields the same headers, violations and
- * payload bytes.
+ * payload bytes.  d and ev must not be NULL; buf may be NULL when len is 0.
+ * An empty buf yields no event.
  */
 ssize_t wsf_decode(struct wsf_decoder *d, uint8_t *buf, size_t len,
 		   struct wsf_event *ev);

@@ -386,6 +386,38 @@ START_TEST(rfc3629_exhaustive_short_sequences_fast_eq_ref)
 }
 END_TEST
 
+START_TEST(rfc3629_exhaustive_windows_fast_path_eq_ref)
+{
+	/* Lead bytes C0..FF, every second byte, boundary values for the
+	 * third and fourth, then ASCII: long enough for the multi-byte fast
+	 * path to look at the sequence before the DFA does. */
+	static const uint8_t edge[] = {0x00, 0x7F, 0x80, 0x9F,
+				       0xA0, 0xBF, 0xC0, 0xFF};
+	uint8_t b[6] = {0, 0, 0, 0, 'A', 'A'};
+	for (unsigned b0 = 0xC0; b0 < 0x100; b0++) {
+		for (unsigned b1 = 0; b1 < 0x100; b1++) {
+			for (unsigned k = 0; k < 64; k++) {
+				b[0] = (uint8_t)b0;
+				b[1] = (uint8_t)b1;
+				b[2] = edge[k & 7];
+				b[3] = edge[k >> 3];
+				uint64_t o1, o2;
+				int r1 = fast_all(b, sizeof(b), &o1);
+				int r2 = u8_ref_validate(b, sizeof(b), &o2);
+				if (r1 != r2 || o1 != o2)
+					ck_abort_msg("%02X %02X %02X %02X: fast "
+						     "%s@%llu ref %s@%llu",
+						     b[0], b[1], b[2], b[3],
+						     wsp_errname(r1),
+						     (unsigned long long)o1,
+						     wsp_errname(r2),
+						     (unsigned long long)o2);
+			}
+		}
+	}
+}
+END_TEST
+
 /* --------------------------------------------------------------------------
  * Random buffers: fast path vs reference, chunk schedules, corruptions
  */
@@ -546,6 +578,7 @@ Suite *u8_suite(void)
 			    (int)(sizeof(bounds) / sizeof(bounds[0])));
 	tcase_add_test(tc, rfc3629_every_code_point);
 	tcase_add_test(tc, rfc3629_exhaustive_short_sequences_fast_eq_ref);
+	tcase_add_test(tc, rfc3629_exhaustive_windows_fast_path_eq_ref);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fast path vs reference");

@@ -1,0 +1,49 @@
+/*
+ * spec.h: Autobahn|Testsuite's fuzzingclient.json, read unchanged, so a
+ * project moving from Autobahn keeps its spec file.  Fields used: outdir,
+ * servers[].agent, servers[].url, cases, exclude-cases and
+ * exclude-agent-cases ({agent pattern: [case patterns]}).  options (global
+ * and per server) are accepted and ignored: wsprobe's timers and limits are
+ * set on its command line.
+ */
+#ifndef SPEC_H
+#define SPEC_H
+
+#include <stddef.h>
+
+#include "run.h"
+
+struct spec_server {
+	char *agent;
+	char *url;
+};
+
+struct spec_agent_exclude {
+	char *agent_pattern;
+	char *cases[RUN_MAX_PATTERNS];
+	size_t ncases;
+};
+
+struct spec_client {
+	char *outdir;
+	struct spec_server *servers;
+	size_t nservers;
+	char *cases[RUN_MAX_PATTERNS];
+	size_t ncases;
+	char *exclude[RUN_MAX_PATTERNS];
+	size_t nexclude;
+	struct spec_agent_exclude *agent_excludes;
+	size_t nagent_excludes;
+};
+
+/* Reads path.  Returns 0, or WSP_E_INVAL with "path: what is wrong" in
+ * err.  Free with spec_client_free either way. */
+int spec_client_load(struct spec_client *sc, const char *path, char *err,
+		     size_t errlen);
+void spec_client_free(struct spec_client *sc);
+
+/* Adds to sel the exclusions exclude-agent-cases sets for agent. */
+void spec_agent_select(const struct spec_client *sc, const char *agent,
+		       struct run_select *sel);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * check_run.c: the runner end to end on loopback.  The embedded cases
+ * against wsprobe's own echo server (every case OK, the same verdicts with
+ * one job or several); custom case files against small raw servers built in
+ * the test that break the protocol on purpose, each case ending FAILED with
+ * a reason that names the broken requirement, within its deadline.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "echo.h"
+#include "hs.h"
+#include "lib.h"
+#include "net.h"
+#include "run.h"
+#include "wsf.h"
+#include "wsp_err.h"
+
+/* --- the echo server in a thread ---------------------------------------- */
+
+struct echo_thread {
+	pthread_t t;
+	struct echo_opts o;
+	volatile int stop;
+	volatile int port;
+	char err[256];
+};
+
+static void on_ready(uint16_t port, void *user)
+{
+	struct echo_thread *e = user;
+	e->port = port;
+}
+
+static void *echo_main(void *arg)
+{
+	struct echo_thread *e = arg;
+	echo_serve(&e->o, e->err, sizeof(e->err));
+	return NULL;
+}
+
+static void echo_start(struct echo_thread *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->o.host = "127.0.0.1";
+	e->o.ready = on_ready;
+	e->o.user = e;
+	e->o.stop = &e->stop;
+	ck_assert_int_eq(pthread_create(&e->t, NULL, echo_main, e), 0);
+	for (int i = 0; i < 500 && e->port == 0; i++)
+		usleep(10000);
+	ck_assert_int_ne(e->port, 0);
+}
+
+static void echo_stop(struct echo_thread *e)
+{
+	e->stop = 1;
+	pthread_join(e->t, NULL);
+}
+
+static int run_against(const char *url, unsigned jobs, const char *path,
+		       double scale, struct res_run *r, char *err)
+{
+	struct run_client_opts o;
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.agent = "test";
+	o.jobs = jobs;
+	o.timeout_scale = scale;
+	o.seed = 42;
+	const char *paths[1] = {path};
+	struct run_source src = {path ? paths : NULL, path ? 1 : 0};
+	o.src = &src;
+	ck_assert_int_eq(res_run_init(r, "test", 42), 0);
+	return run_client(&o, r, err, 256);
+}
+
+START_TEST(run_embedded_cases_all_ok_against_echo)
+{
+	struct echo_thread e;
+	echo_start(&e);
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", e.port);
+	struct res_run r1, r3;
+	ck_assert_int_eq(run_against(url, 1, NULL, 1.0, &r1, err), 0);
+	ck_assert_int_eq(run_against(url, 3, NULL, 1.0, &r3, err), 0);
+	echo_stop(&e);
+	ck_assert_uint_eq(r1.nagents, 1);
+	const struct res_agent *a = &r1.agents[0], *b = &r3.agents[0];
+	ck_assert_uint_ge(a->ncases, 34);
+	for (size_t i = 0; i < a->ncases; i++)
+		ck_assert_msg(a->cases[i].verdict == VD_OK, "%s: %s / %s",
+			      a->cases[i].id, a->cases[i].reason,
+			      a->cases[i].close_reason);
+	ck_assert_uint_eq(a->summary.ok, a->ncases);
+	/* Same cases, same order, same verdicts with three jobs. */
+	ck_assert_uint_eq(a->ncases, b->ncases);
+	for (size_t i = 0; i < a->ncases; i++) {
+		ck_assert_str_eq(a->cases[i].id, b->cases[i].id);
+		ck_assert_int_eq(a->cases[i].verdict, b->cases[i].verdict);
+	}
+	/* Ids come out sorted numerically. */
+	for (size_t i = 1; i < a->ncases; i++)
+		ck_assert_int_lt(lcase_id_cmp(a->cases[i - 1].id, a->cases[i].id), 0);
+	res_free(&r1);
+	res_free(&r3);
+}
+END_TEST
+
+START_TEST(run_unreachable_target_is_an_error)
+{
+	/* Bind a port, close it: nothing listens there now. */
+	struct net_listener l;
+	ck_assert_int_eq(net_listen(&l, "127.0.0.1", 0, 1), 0);
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/", net_listener_port(&l));
+	net_listener_close(&l);
+	struct res_run r;
+	int rc = run_against(url, 1, NULL, 1.0, &r, err);
+	ck_assert_int_eq(rc, WSP_E_NET_REFUSED);
+	ck_assert_ptr_nonnull(strstr(err, "cannot reach"));
+	ck_assert_uint_eq(r.nagents, 0);
+	res_free(&r);
+}
+END_TEST
+
+/* --- raw misbehaving servers ------------------------------------------- */
+
+enum misbehaviour {
+	MB_MASKED_FRAME,  /* a server frame with the MASK bit set */
+	MB_SILENT,        /* accepts TCP, never answers the handshake */
+	MB_BAD_ACCEPT,    /* a 101 with a wrong Sec-WebSocket-Accept */
+	MB_HUGE_FRAME     /* announces a 2^63-1 byte frame, sends 10 bytes */
+};
+
+struct raw_server {
+	pthread_t t;
+	struct net_listener l;
+	enum misbehaviour mb;
+};
+
+static void *raw_main(void *arg)
+{
+	struct raw_server *rs = arg;
+	struct net_conn c;
+	char buf[4096];
+	size_t have = 0;
+	struct hs_header h[32];
+	struct hs_msg m;
+	int head = WSP_E_INCOMPLETE;
+	/* The runner first probes the port with a bare TCP connection that
+	 * sends nothing: skip connections that close without a request. */
+	for (int k = 0; k < 3; k++) {
+		net_conn_init(&c);
+		if (net_accept(&rs->l, &c, clk_deadline_in_ms(5000)) != 0)
+			return NULL;
+		have = 0;
+		hs_msg_init(&m, h, 32);
+		head = WSP_E_INCOMPLETE;
+		int closed = 0;
+		while (head == WSP_E_INCOMPLETE && have < sizeof(buf)) {
+			int n = net_read(&c, buf + have, sizeof(buf) - have,
+					 clk_deadline_in_ms(3000));
+			if (n <= 0) {
+				closed = n == 0;
+				break;
+			}
+			size_t last = have;
+			have += (size_t)n;
+			head = hs_parse_request(&m, buf, have, last);
+		}
+		if (!closed || have > 0)
+			break;
+		net_close(&c);
+	}
+	if (rs->mb == MB_SILENT) {
+		/* Hold the connection until the client gives up. */
+		char x[64];
+		net_read(&c, x, sizeof(x), clk_deadline_in_ms(5000));
+		net_close(&c);
+		return NULL;
+	}
+	if (head <= 0) {
+		net_close(&c);
+		return NULL;
+	}
+	const struct hs_header *key = hs_find(&m, "Sec-WebSocket-Key");
+	char keybuf[64] = "";
+	if (key != NULL && key->value_len < sizeof(keybuf))
+		memcpy(keybuf, key->value, key->value_len);
+	struct hs_resp_desc rd;
+	memset(&rd, 0, sizeof(rd));
+	rd.status = 101;
+	rd.key = keybuf;
+	if (rs->mb == MB_BAD_ACCEPT)
+		rd.accept = "AAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+	char resp[1024];
+	int n = hs_build_response(&rd, resp, sizeof(resp));
+	net_write_all(&c, resp, (size_t)n, clk_deadline_in_ms(1000));
+	uint8_t frame[64];
+	struct wsf_frame f;
+	memset(&f, 0, sizeof(f));
+	f.fin = 1;
+	f.opcode = WSP_OP_TEXT;
+	ssize_t fl = 0;
+	if (rs->mb == MB_MASKED_FRAME) {
+		f.masked = 1;
+		memcpy(f.mask_key, "\x01\x02\x03\x04", 4);
+		f.payload_len = 5;
+		fl = wsf_encode(frame, sizeof(frame), &f, (const uint8_t *)"Hello", 5);
+	} else if (rs->mb == MB_HUGE_FRAME) {
+		f.opcode = WSP_OP_BINARY;
+		f.payload_len = UINT64_MAX >> 1;
+		fl = wsf_encode(frame, sizeof(frame), &f,
+				(const uint8_t *)"0123456789", 10);
+	}
+	if (fl > 0)
+		net_write_all(&c, frame, (size_t)fl, clk_deadline_in_ms(1000));
+	/* Read until the client goes away. */
+	for (;;) {
+		int r = net_read(&c, buf, sizeof(buf), clk_deadline_in_ms(5000));
+		if (r <= 0)
+			break;
+	}
+	net_close(&c);
+	return NULL;
+}
+
+static const char *write_case(const char *body)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/wsprobe-case-%ld.lua", (long)getpid());
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "case { id = '99.1', title = 't', run = function(s) %s end }\n",
+		body);
+	fclose(f);
+	return path;
+}
+
+static void expect_failed(enum misbehaviour mb, const char *body,
+			  const char *want, int64_t max_ms)
+{
+	struct raw_server rs;
+	memset(&rs, 0, sizeof(rs));
+	rs.mb = mb;
+	ck_assert_int_eq(net_listen(&rs.l, "127.0.0.1", 0, 4), 0);
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/", net_listener_port(&rs.l));
+	const char *path = write_case(body);
+	int64_t t0 = clk_now_ms();
+	struct res_run r;
+	ck_assert_int_eq(pthread_create(&rs.t, NULL, raw_main, &rs), 0);
+	int rc = run_against(url, 1, path, 0.2, &r, err);
+	int64_t took = clk_now_ms() - t0;
+	pthread_join(rs.t, NULL);
+	net_listener_close(&rs.l);
+	unlink(path);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_uint_eq(r.agents[0].ncases, 1);
+	const struct res_case *c = &r.agents[0].cases[0];
+	ck_assert_int_eq(c->verdict, VD_FAILED);
+	ck_assert_msg(strstr(c->reason, want) != NULL ||
+			      (c->close_reason && strstr(c->close_reason, want)),
+		      "reason \"%s\" / \"%s\" lacks \"%s\"", c->reason,
+		      c->close_reason, want);
+	ck_assert_msg(took <= max_ms, "took %lld ms", (long long)took);
+	res_free(&r);
+}
+
+START_TEST(run_masked_server_frame_fails_with_requirement)
+{
+	expect_failed(MB_MASKED_FRAME,
+		      "s:send_text('x') s:expect{ok={{'text','Hello'}}} s:kill_after(1)",
+		      "R6455-5.1-04", 3000);
+}
+END_TEST
+
+START_TEST(run_silent_server_fails_handshake_in_time)
+{
+	/* Opening handshake timeout 5 s scaled by 0.2. */
+	expect_failed(MB_SILENT, "s:send_text('x') s:expect{ok={}}",
+		      "no opening handshake response in time", 3000);
+}
+END_TEST
+
+START_TEST(run_bad_accept_fails_handshake)
+{
+	expect_failed(MB_BAD_ACCEPT, "s:send_text('x') s:expect{ok={}}",
+		      "R6455-4.1-45", 3000);
+}
+END_TEST
+
+START_TEST(run_huge_frame_costs_nothing)
+{
+	/* 2^63-1 announced: over the message limit before any payload, the
+	 * connection is failed at once (1009), nothing is allocated. */
+	expect_failed(MB_HUGE_FRAME,
+		      "s:send_text('x') s:expect{ok={}} s:kill_after(2)",
+		      "R6455-10.4-01", 3000);
+}
+END_TEST
+
+Suite *run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("echo");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, run_embedded_cases_all_ok_against_echo);
+	tcase_add_test(tc, run_unreachable_target_is_an_error);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hostile");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, run_masked_server_frame_fails_with_requirement);
+	tcase_add_test(tc, run_silent_server_fails_handshake_in_time);
+	tcase_add_test(tc, run_bad_accept_fails_handshake);
+	tcase_add_test(tc, run_huge_frame_costs_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
