@@ -514,13 +514,171 @@ static int l_kill_after(lua_State *L)
 	return set_timer(L, 2);
 }
 
-/* s:open([opts]) -> true | false, reason */
+#define OPEN_MAX_LIST 16
+
+/* Reads a list of strings at key of table t into out[0..max); the strings
+ * stay valid while the table is on the stack.  Returns the count. */
+static size_t str_list(lua_State *L, int t, const char *key, const char **out,
+		       size_t max)
+{
+	lua_getfield(L, t, key);
+	size_t n = 0;
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		lua_Integer len = luaL_len(L, -1);
+		if (len > (lua_Integer)max)
+			luaL_error(L, "open: '%s' has more than %d entries", key,
+				   (int)max);
+		for (lua_Integer i = 1; i <= len; i++) {
+			lua_geti(L, -1, i);
+			out[n] = lua_tostring(L, -1);
+			if (out[n] == NULL)
+				luaL_error(L, "open: '%s' must list strings", key);
+			n++;
+			lua_pop(L, 1); /* the table keeps the string alive */
+		}
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
+static const char *opt_str(lua_State *L, int t, const char *key)
+{
+	lua_getfield(L, t, key);
+	const char *v = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
+	if (!lua_isnil(L, -1) && v == NULL)
+		luaL_error(L, "open: '%s' must be a string", key);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Header edits: set = { Name = "value" | false }, headers = { {n, v}, ... },
+ * raw = "...", eol = "\n". */
+static void read_edits(lua_State *L, int t, struct hs_edits *e,
+		       struct hs_field *set, struct hs_field *add)
+{
+	memset(e, 0, sizeof(*e));
+	lua_getfield(L, t, "set");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, -2) != 0) {
+			if (e->nset == OPEN_MAX_LIST)
+				luaL_error(L, "open: too many 'set' headers");
+			if (lua_type(L, -2) != LUA_TSTRING)
+				luaL_error(L, "open: 'set' keys are header names");
+			set[e->nset].name = lua_tostring(L, -2);
+			set[e->nset].value = lua_type(L, -1) == LUA_TSTRING
+						     ? lua_tostring(L, -1)
+						     : NULL;
+			e->nset++;
+			lua_pop(L, 1);
+		}
+		e->set = set;
+	}
+	lua_pop(L, 1);
+	lua_getfield(L, t, "headers");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		lua_Integer len = luaL_len(L, -1);
+		if (len > OPEN_MAX_LIST)
+			luaL_error(L, "open: too many 'headers'");
+		for (lua_Integer i = 1; i <= len; i++) {
+			lua_geti(L, -1, i);
+			luaL_checktype(L, -1, LUA_TTABLE);
+			lua_geti(L, -1, 1);
+			lua_geti(L, -2, 2);
+			add[e->nadd].name = lua_tostring(L, -2);
+			add[e->nadd].value = lua_tostring(L, -1);
+			if (add[e->nadd].name == NULL || add[e->nadd].value == NULL)
+				luaL_error(L, "open: headers are { name, value }");
+			e->nadd++;
+			lua_pop(L, 3);
+		}
+		e->add = add;
+	}
+	lua_pop(L, 1);
+	lua_getfield(L, t, "raw");
+	if (!lua_isnil(L, -1))
+		e->raw = lua_tolstring(L, -1, &e->raw_len);
+	lua_pop(L, 1);
+	e->eol = opt_str(L, t, "eol");
+}
+
+/* s:open([opts]) -> true | false, reason
+ *
+ * Client role: extensions = { offer, ... }, protocols = { ... },
+ *   origin, path, method, http_version, key (literal Sec-WebSocket-Key),
+ *   version (Sec-WebSocket-Version), host, plus the edits set, headers, raw,
+ *   eol (docs/cases.md).
+ * Server role: deflate = true | { server_no_context_takeover = bool,
+ *   client_no_context_takeover = bool, server_max_window_bits = n,
+ *   client_max_window_bits = n } to accept permessage-deflate,
+ *   protocols = { ... } we accept, and the edits for the 101 response. */
 static int l_open(lua_State *L)
 {
 	struct run_case_ctx *ctx = check_ctx(L);
 	if (ctx->open_tried)
 		return luaL_error(L, "the session is already open");
-	int rc = lsess_ensure_open(ctx);
+	int t = lua_isnoneornil(L, 2) ? 0 : 2;
+	if (t)
+		luaL_checktype(L, t, LUA_TTABLE);
+	const char *exts[OPEN_MAX_LIST], *protos[OPEN_MAX_LIST];
+	struct hs_field set[OPEN_MAX_LIST], add[OPEN_MAX_LIST];
+	struct sess_open_opts o;
+	memset(&o, 0, sizeof(o));
+	struct pmd_server_cfg pmd;
+	int rc;
+	ctx->open_tried = 1;
+	if (ctx->s->cfg.role == WSP_ROLE_CLIENT) {
+		if (t) {
+			o.req.nextensions = str_list(L, t, "extensions", exts,
+						     OPEN_MAX_LIST);
+			o.req.extensions = exts;
+			o.req.nprotocols = str_list(L, t, "protocols", protos,
+						    OPEN_MAX_LIST);
+			o.req.protocols = protos;
+			o.req.origin = opt_str(L, t, "origin");
+			o.req.target = opt_str(L, t, "path");
+			o.req.method = opt_str(L, t, "method");
+			o.req.http_version = opt_str(L, t, "http_version");
+			o.req.key = opt_str(L, t, "key");
+			o.req.ws_version = opt_str(L, t, "version");
+			o.req.host = opt_str(L, t, "host");
+			read_edits(L, t, &o.req.edits, set, add);
+		}
+		rc = sess_connect(ctx->s, ctx->url, ctx->tls, &o);
+	} else {
+		if (ctx->server_open != NULL)
+			o = *ctx->server_open;
+		if (t) {
+			lua_getfield(L, t, "deflate");
+			if (lua_toboolean(L, -1)) {
+				pmd_server_cfg_init(&pmd);
+				if (lua_istable(L, -1)) {
+					int d = lua_gettop(L);
+					pmd.server_no_context_takeover = opt_bool(
+						L, d, "server_no_context_takeover", 0);
+					pmd.client_no_context_takeover = opt_bool(
+						L, d, "client_no_context_takeover", 0);
+					pmd.server_max_window_bits = (int)opt_int(
+						L, d, "server_max_window_bits", 15, 8, 15);
+					pmd.client_max_window_bits = (int)opt_int(
+						L, d, "client_max_window_bits", 15, 8, 15);
+				}
+				o.pmd = &pmd;
+			}
+			lua_pop(L, 1);
+			size_t np = str_list(L, t, "protocols", protos, OPEN_MAX_LIST);
+			if (np > 0) {
+				o.protocols = protos;
+				o.nprotocols = np;
+			}
+			read_edits(L, t, &o.resp_edits, set, add);
+		}
+		rc = sess_accept(ctx->s, &o);
+	}
+	ctx->open_failed = rc;
 	if (rc != 0) {
 		lua_pushboolean(L, 0);
 		lua_pushstring(L, ctx->s->open_error);

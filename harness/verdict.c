@@ -174,7 +174,7 @@ void vd_judge(const struct vd_expectation *expect, size_t nexpect,
 	memset(out, 0, sizeof(*out));
 
 	/* 1. behavior */
-	if (!oc->opened) {
+	if (!oc->opened && !rules->behavior_set) {
 		out->behavior = VD_FAILED;
 		snprintf(out->reason, sizeof(out->reason),
 			 "the opening handshake did not complete: %s",
@@ -209,7 +209,15 @@ void vd_judge(const struct vd_expectation *expect, size_t nexpect,
 	/* 2. close_behavior */
 	int wrong_endpoint = 0;
 	char codes[128];
-	if (!oc->opened) {
+	if (!oc->opened && rules->behavior_set) {
+		/* A handshake case judged the opening handshake itself (a
+		 * refusal may be the right answer): there is no close to
+		 * judge. */
+		out->close_behavior = VDC_OK;
+		snprintf(out->close_reason, sizeof(out->close_reason),
+			 "no connection was opened; the case judged the "
+			 "handshake itself");
+	} else if (!oc->opened) {
 		out->close_behavior = VDC_FAILED;
 		snprintf(out->close_reason, sizeof(out->close_reason),
 			 "the opening handshake was never completed");

@@ -79,8 +79,9 @@ struct vd_rules {
 	int wrong_code_fails_behavior;     /* category 7 */
 	int wrong_endpoint_fails_behavior; /* invalid UTF-8 cases (6.x) */
 	int informational;                 /* 7.1.6, 7.13.x: both fields */
-	/* The case set behavior itself (9.x, 12.x, 13.x, custom checks);
-	 * the event lists are then not compared. */
+	/* The case set behavior itself (9.x, 12.x, 13.x, handshake cases,
+	 * custom checks); the event lists are then not compared, and a
+	 * connection that never opened is not a failure by itself. */
 	int behavior_set;
 	enum vd_behavior behavior;
 	const char *behavior_reason;

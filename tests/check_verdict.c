@@ -205,6 +205,26 @@ START_TEST(verdict_handshake_failure)
 }
 END_TEST
 
+START_TEST(verdict_handshake_case_judges_itself)
+{
+	/* A case that expected the peer to refuse the handshake. */
+	struct vd_observed_close oc = {0};
+	oc.open_error = "status 426";
+	struct vd_rules rules = {0};
+	rules.behavior_set = 1;
+	rules.behavior = VD_OK;
+	rules.behavior_reason = "refused with 426 as required";
+	struct vd_result r;
+	vd_judge(NULL, 0, &normal, &rules, NULL, 0, &oc, &r);
+	ck_assert_int_eq(r.verdict, VD_OK);
+	ck_assert_int_eq(r.close_behavior, VDC_OK);
+	ck_assert_str_eq(r.reason, "refused with 426 as required");
+	rules.behavior = VD_FAILED;
+	vd_judge(NULL, 0, &normal, &rules, NULL, 0, &oc, &r);
+	ck_assert_int_eq(r.verdict, VD_FAILED);
+}
+END_TEST
+
 START_TEST(verdict_names_round_trip)
 {
 	for (int b = VD_OK; b <= VD_UNIMPLEMENTED; b++)
@@ -248,6 +268,7 @@ Suite *verdict_suite(void)
 	tcase_add_test(tc, verdict_wrong_endpoint_rule);
 	tcase_add_test(tc, verdict_informational_and_behavior_set);
 	tcase_add_test(tc, verdict_handshake_failure);
+	tcase_add_test(tc, verdict_handshake_case_judges_itself);
 	tcase_add_test(tc, verdict_names_round_trip);
 	tcase_add_test(tc, verdict_describe_binary_and_long);
 	suite_add_tcase(s, tc);
