@@ -1,17 +1,17 @@
 /*
  * bench.h: what the benchmark files (bench/bench_*.c) share: a monotonic
- * clock, the median of repeated timings, a sink the optimiser cannot see
+ * clock, the best of repeated timings, a sink the optimiser cannot see
  * through, and the result table.
  *
  * Every row compares a wsprobe workload with a baseline measured in the
  * same run on the same bytes (memcpy, wslay, raw zlib), each timed
  * BENCH_REPS times with CLOCK_MONOTONIC, alternating the two so that noise
- * hits both alike, and reports the best (shortest) run of each: on a shared
- * machine the shortest run is the one least disturbed by other processes,
- * so best-of-N is steadier than the median there.  The ratio is always "how fast
- * are we relative to the baseline" (baseline time / our time), so a ratio
- * >= target passes.  Benchmarks never fail the build: FAIL rows are
- * printed, the exit status stays 0.
+ * hits both alike, and reports the best (shortest) run of each: on a
+ * shared machine the shortest run is the one least disturbed by other
+ * processes, so best-of-N is steadier than the median there.  The ratio is
+ * always "how fast are we relative to the baseline" (baseline time / our
+ * time), so a ratio >= target passes.  Benchmarks never fail the build:
+ * FAIL rows are printed, the exit status stays 0.
  */
 #ifndef BENCH_H
 #define BENCH_H

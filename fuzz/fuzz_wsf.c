@@ -2,15 +2,15 @@
  * fuzz_wsf.c: the frame decoder (proto/wsf.h) on arbitrary bytes.
  *
  * The input is decoded twice, once as a client-to-server stream and once as
- * a server-to-client stream with RSV1 negotiated, each from its own
- * exactly-sized copy (unmasking works in place, and ASan then catches any
- * access past the input).  Every event must keep the decoder's promises:
- * a call consumes at most what it was given and always makes progress, a
- * payload slice lies inside the bytes that call consumed, payload offsets
- * grow by exactly the bytes delivered, a header only starts between
- * frames, an end comes exactly when the announced length is delivered, the
- * header fields agree with each other, and the violations are distinct
- * codes of this module in their fixed order.
+ * a server-to-client stream with RSV1 negotiated, each time from a fresh
+ * copy in an exactly-sized buffer (unmasking works in place, and ASan then
+ * catches any access past the input).  Every event must keep the decoder's
+ * promises: a call consumes at most what it was given and always makes
+ * progress, a payload slice lies inside the bytes that call consumed,
+ * payload offsets grow by exactly the bytes delivered, a header only starts
+ * between frames, an end comes exactly when the announced length is
+ * delivered, the header fields agree with each other, and the violations
+ * are distinct codes of this module in their fixed order.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,14 +24,9 @@
 			abort();     \
 	} while (0)
 
-static void decode(const uint8_t *data, size_t size,
-		   const struct wsf_policy *p)
+/* Decodes buf[0..size) (a fresh copy of the input, unmasked in place). */
+static void decode(uint8_t *buf, size_t size, const struct wsf_policy *p)
 {
-	uint8_t *buf = malloc(size ? size : 1);
-	REQUIRE(buf != NULL);
-	if (size > 0)
-		memcpy(buf, data, size);
-
 	struct wsf_decoder d;
 	uint64_t delivered = 0, announced = 0;
 	int open = 0;
@@ -48,16 +43,18 @@ static void decode(const uint8_t *data, size_t size,
 			const struct wsf_header *h = ev.hdr;
 			REQUIRE(!open);
 			/* The header is self-consistent. */
-			REQUIRE(h->header_len == 2 + (h->masked ? 4 : 0) +
-							 (h->len_form == WSF_LEN_16) * 2 +
-							 (h->len_form == WSF_LEN_64) * 8);
+			size_t want = 2 + (h->masked ? 4 : 0) +
+				      (h->len_form == WSF_LEN_16) * 2 +
+				      (h->len_form == WSF_LEN_64) * 8;
+			REQUIRE(h->header_len == want);
 			/* Codes of this module, each once, in table order
 			 * (which runs from -101 down); fuzz_wsf_roundtrip
 			 * compares them with wsf_check. */
 			REQUIRE(ev.nviol <= WSF_MAX_VIOL);
 			int prev = -100;
 			for (size_t i = 0; i < ev.nviol; i++) {
-				REQUIRE(ev.viol[i] < prev && ev.viol[i] >= -199);
+				REQUIRE(ev.viol[i] < prev &&
+					ev.viol[i] >= -199);
 				prev = ev.viol[i];
 			}
 			open = 1;
@@ -81,7 +78,6 @@ static void decode(const uint8_t *data, size_t size,
 		pos += (size_t)got;
 	}
 	REQUIRE(!wsf_decoder_idle(&d) || !open);
-	free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -90,7 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct wsf_policy c2s = {0, WSP_ROLE_CLIENT};
 	static const struct wsf_policy s2c = {WSP_RSV1, WSP_ROLE_SERVER};
-	decode(data, size, &c2s);
-	decode(data, size, &s2c);
+	/* Exactly sized, so ASan sees any access past the input. */
+	uint8_t *buf = malloc(size ? size : 1);
+	REQUIRE(buf != NULL);
+	if (size > 0)
+		memcpy(buf, data, size);
+	decode(buf, size, &c2s);
+	if (size > 0)
+		memcpy(buf, data, size);
+	decode(buf, size, &s2c);
+	free(buf);
 	return 0;
 }
