@@ -36,6 +36,25 @@ int run_selected(const struct run_select *sel, const char *id)
 	return in;
 }
 
+/* 1 when the include patterns name id but an exclude pattern drops it. */
+static int run_excluded(const struct run_select *sel, const char *id)
+{
+	if (sel == NULL || sel->nexclude == 0)
+		return 0;
+	struct run_select inc = *sel;
+	inc.nexclude = 0;
+	return run_selected(&inc, id) && !run_selected(sel, id);
+}
+
+static void free_skips(struct res_agent *a)
+{
+	for (size_t i = 0; i < a->nexcluded; i++) {
+		free(a->excluded[i].id);
+		free(a->excluded[i].title);
+	}
+	free(a->excluded);
+}
+
 uint64_t run_case_seed(uint64_t seed, const char *id)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -240,10 +259,27 @@ void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 		r.verdict = VD_FAILED;
 		snprintf(r.reason, sizeof(r.reason), "case script error: %.200s",
 			 script_err);
+	} else if (s->violation != 0 && ctx->x.rules.informational) {
+		/* Behaviour the RFC leaves open (7.1.6, 7.13.x): what the peer
+		 * did is reported, not judged. */
+		snprintf(r.reason, sizeof(r.reason), "informational: %.200s",
+			 s->violation_text);
 	} else if (s->violation != 0) {
 		r.behavior = VD_FAILED;
 		r.verdict = VD_FAILED;
 		snprintf(r.reason, sizeof(r.reason), "%s", s->violation_text);
+	}
+	/* Integration tests (tests/integration/hostile.sh): a failed case
+	 * whose connection ended badly (reset, closed mid-frame, a failed
+	 * write) names how, even when the verdict's reasons are about
+	 * something else ("the peer closed first ..."). */
+	if (r.verdict == VD_FAILED && s->opened && !s->was_clean &&
+	    s->not_clean_reason[0] != '\0' &&
+	    strstr(r.reason, s->not_clean_reason) == NULL &&
+	    strstr(r.close_reason, s->not_clean_reason) == NULL) {
+		size_t cl = strlen(r.close_reason);
+		snprintf(r.close_reason + cl, sizeof(r.close_reason) - cl,
+			 " (%s)", s->not_clean_reason);
 	}
 
 	res_set_str(&out->id, c->id);
@@ -417,6 +453,25 @@ int run_client(const struct run_client_opts *o, struct res_run *results,
 			net_tls_free(&p.tls);
 		return rc;
 	}
+	/* wss://: a certificate wsprobe is not told to trust is the
+	 * tester's configuration, not a flaw of the server under test, so it
+	 * is exit 4 with OpenSSL's reason rather than every case FAILED with
+	 * the same message.  Other TLS failures (a peer that never answers
+	 * or sends garbage) go on to the cases, which report them. */
+	if (p.have_tls) {
+		rc = net_tls_handshake(&probe, &p.tls, p.url.host,
+				       clk_deadline_in_ms((int64_t)(
+					       5000 * (o->timeout_scale > 0
+							       ? o->timeout_scale
+							       : 1.0))));
+		if (rc == WSP_E_NET_TLS_VERIFY) {
+			snprintf(err, errlen, "cannot reach %s: %s", o->url,
+				 probe.errmsg);
+			net_close(&probe);
+			net_tls_free(&p.tls);
+			return rc;
+		}
+	}
 	net_close(&probe);
 
 	/* Which cases, in id order. */
@@ -431,12 +486,19 @@ int run_client(const struct run_client_opts *o, struct res_run *results,
 	for (size_t i = 0; i < nfiles; i++)
 		total += files[i].ncases;
 	p.jobs = calloc(total ? total : 1, sizeof(*p.jobs));
+	/* Reports (issue 5): cases the include patterns name but an exclude
+	 * pattern drops are listed as excluded (JUnit "skipped"). */
+	struct res_agent left_out;
+	memset(&left_out, 0, sizeof(left_out));
 	for (size_t i = 0; p.jobs != NULL && i < nfiles; i++)
 		for (size_t k = 0; k < files[i].ncases; k++) {
 			const struct lcase_meta *c = &files[i].cases[k];
 			if ((c->roles & LCASE_ROLE_SERVER) &&
 			    run_selected(o->sel, c->id))
 				p.jobs[p.njobs++] = (struct job){i, k};
+			else if ((c->roles & LCASE_ROLE_SERVER) &&
+				 run_excluded(o->sel, c->id))
+				res_add_excluded(&left_out, c->id, c->title);
 		}
 	if (p.jobs != NULL)
 		sort_jobs(p.jobs, p.njobs, files);
@@ -449,6 +511,7 @@ int run_client(const struct run_client_opts *o, struct res_run *results,
 		free(p.jobs);
 		free(p.results);
 		free(p.done);
+		free_skips(&left_out);
 		snprintf(err, errlen, "out of memory");
 		return WSP_E_NOMEM;
 	}
@@ -490,11 +553,17 @@ int run_client(const struct run_client_opts *o, struct res_run *results,
 			*c = p.results[i];
 			memset(&p.results[i], 0, sizeof(p.results[i]));
 		}
-		if (a != NULL)
+		if (a != NULL) {
 			res_count(a);
-		else
+			a->excluded = left_out.excluded;
+			a->nexcluded = left_out.nexcluded;
+			a->xcap = left_out.xcap;
+			memset(&left_out, 0, sizeof(left_out));
+		} else {
 			rc = WSP_E_NOMEM;
+		}
 	}
+	free_skips(&left_out);
 	/* Results not moved into the run (stop, error) are freed here. */
 	for (size_t i = 0; i < p.njobs; i++)
 		res_case_free(&p.results[i]);

@@ -235,11 +235,37 @@ static int start_decoder(struct sess *s)
  */
 
 static void poll_input(struct sess *s, struct clk_deadline dl);
+static void flush_deferred(struct sess *s);
+
+/* Processes the input that is already there, without waiting, until none
+ * is left or the connection is closed. */
+static void drain_input(struct sess *s)
+{
+	uint64_t before;
+	do {
+		before = s->bytes_in;
+		poll_input(s, clk_deadline_in_ms(0));
+	} while (s->conn.fd >= 0 && s->bytes_in != before);
+}
 
 /* Writes data with the connection's deadline rules, reading input between
  * pieces.  Returns 0 or a negative code (the connection is then closed). */
+static int write_bytes_inner(struct sess *s, const uint8_t *data, size_t len,
+			     const struct sess_write *w);
+
 static int write_bytes(struct sess *s, const uint8_t *data, size_t len,
 		       const struct sess_write *w)
+{
+	s->writing++;
+	int rc = write_bytes_inner(s, data, len, w);
+	s->writing--;
+	if (s->writing == 0)
+		flush_deferred(s);
+	return rc;
+}
+
+static int write_bytes_inner(struct sess *s, const uint8_t *data, size_t len,
+			     const struct sess_write *w)
 {
 	if (s->conn.fd < 0 || s->conn.wr_closed)
 		return WSP_E_NET_CLOSED;
@@ -261,6 +287,16 @@ static int write_bytes(struct sess *s, const uint8_t *data, size_t len,
 			if (rc == 0)
 				break;
 			if (rc != WSP_E_NET_TIMEOUT || clk_expired(total)) {
+				/* (role_server helper) Before closing, read what
+				 * the peer sent before it went away: after an RST
+				 * the kernel still hands out the bytes that had
+				 * arrived (an echo, its Close), and the verdict
+				 * needs them.  Without this, case 3.4 played
+				 * against a client that fails the connection
+				 * while wsprobe still writes lost the client's
+				 * echo now and then and was judged NON-STRICT. */
+				if (rc != WSP_E_NET_TIMEOUT)
+					drain_input(s);
 				if (s->state != SESS_CLOSED) {
 					snprintf(s->not_clean_reason,
 						 sizeof(s->not_clean_reason),
@@ -658,12 +694,18 @@ static void finish_tcp(struct sess *s, int clean, const char *why)
 {
 	if (s->state == SESS_CLOSED)
 		return;
-	if (s->cfg.role == WSP_ROLE_SERVER && s->conn.fd >= 0 &&
-	    s->conn.end == NET_END_OPEN) {
-		/* Lingering close: send FIN, then read until the client closes
+	/* (role_server helper) A client that fails the connection on a
+	 * violation lingers too: the server is often still sending (case 3.4
+	 * writes a Ping one byte at a time after the bad frame), and the RST
+	 * of a plain close threw away the echo and the Close 1002 still in
+	 * our send queue, so wsprobe's server role judged its own test
+	 * client NON-STRICT now and then. */
+	if ((s->cfg.role == WSP_ROLE_SERVER || s->violation != 0) &&
+	    s->conn.fd >= 0 && s->conn.end == NET_END_OPEN) {
+		/* Lingering close: send FIN, then read until the peer closes
 		 * too (bounded).  Closing a socket with unread input makes the
 		 * kernel send RST, and an RST can destroy the Close frame we
-		 * just sent before the client reads it. */
+		 * just sent before the peer reads it. */
 		struct clk_deadline dl =
 			clk_deadline_in_ms(scaled(s, s->cfg.close_timeout_ms));
 		if (net_shutdown_write(&s->conn, dl) == 0) {
@@ -709,8 +751,40 @@ static void send_close_frame(struct sess *s, int has_code, uint16_t code,
  * move the closing state machine on. */
 static void after_feed(struct sess *s, struct pending *p)
 {
+	if (s->writing > 0) {
+		/* One of our frames is half written: answer after it. */
+		if (p->len <= sizeof(s->deferred) - s->deferred_len) {
+			memcpy(s->deferred + s->deferred_len, p->buf, p->len);
+			s->deferred_len += p->len;
+		} /* else: extra Pongs are dropped, R6455-5.5.3-02 */
+		s->deferred_close_reply |= p->close_reply;
+		if (p->fail_code != 0 && s->deferred_fail == 0)
+			s->deferred_fail = p->fail_code;
+		return;
+	}
 	if (p->len > 0 && s->conn.fd >= 0 && !s->conn.wr_closed)
 		write_bytes(s, p->buf, p->len, NULL);
+	/* Cases 7.1.2-7.1.6 (helper, issue 4): a valid Close from the peer
+	 * followed, in the same read, by more frames.  The strict decoder
+	 * stops at the first frame after the Close (a violation by the
+	 * sender, kept in s->violation for the verdict), but the receiver
+	 * still answers the Close as usual, echoing its code (R6455-5.5.1-07),
+	 * and discards what follows (RFC 6455 section 1.4); failing with
+	 * 1002 instead made the reference echo server close 7.1.4/7.1.5 with
+	 * the wrong code.  close_reply is only set for a valid Close that
+	 * came before the violation. */
+	if (p->fail_code != 0 && (p->close_reply || s->pending_close))
+		p->fail_code = 0;
+	/* The echo server (deliver_before_fail) answers the Close once the
+	 * messages that arrived before it have been handed out and echoed
+	 * (R6455-5.5.1-09 allows finishing the current message first), so
+	 * its answer to 7.1.6 does not depend on how TCP split the input, and
+	 * the reply is never written in the middle of an echo in progress. */
+	if (p->close_reply && s->cfg.deliver_before_fail &&
+	    s->next_unconsumed < s->nevents) {
+		s->pending_close = 1;
+		return;
+	}
 	if (p->fail_code != 0 && s->cfg.deliver_before_fail &&
 	    s->next_unconsumed < s->nevents) {
 		s->pending_fail = p->fail_code;
@@ -736,6 +810,25 @@ static void after_feed(struct sess *s, struct pending *p)
 		finish_tcp(s, 1, NULL); /* R6455-5.5.1-12 */
 }
 
+static void flush_deferred(struct sess *s)
+{
+	if (s->deferred_len == 0 && !s->deferred_close_reply &&
+	    s->deferred_fail == 0)
+		return;
+	struct pending p;
+	memset(&p, 0, sizeof(p));
+	size_t n = s->deferred_len < sizeof(p.buf) ? s->deferred_len
+						   : sizeof(p.buf);
+	memcpy(p.buf, s->deferred, n);
+	p.len = n;
+	p.close_reply = s->deferred_close_reply;
+	p.fail_code = s->deferred_fail;
+	s->deferred_len = 0;
+	s->deferred_close_reply = 0;
+	s->deferred_fail = 0;
+	after_feed(s, &p);
+}
+
 /* Reads once (waiting until dl) and processes what arrived. */
 static void read_once(struct sess *s, struct clk_deadline dl, int *new_event)
 {
@@ -746,11 +839,19 @@ static void read_once(struct sess *s, struct clk_deadline dl, int *new_event)
 		return;
 	if (n <= 0) {
 		const char *why;
+		/* Integration tests (tests/integration/hostile.sh): say when the
+		 * stream ended inside a frame, so a peer that resets or closes
+		 * mid-frame is named as such in the verdict's reasons. */
+		int mid = s->opened && s->violation == 0 &&
+			  (s->md.in_frame || !wsf_decoder_idle(&s->md.dec));
 		if (n == 0)
-			why = "the peer closed TCP before the closing handshake "
-			      "completed";
+			why = mid ? "the peer closed TCP in the middle of a frame"
+				  : "the peer closed TCP before the closing "
+				    "handshake completed";
 		else if (n == WSP_E_NET_RESET)
-			why = "the peer reset the TCP connection";
+			why = mid ? "the peer reset the TCP connection in the "
+				    "middle of a frame"
+				  : "the peer reset the TCP connection";
 		else
 			why = "reading from the peer failed";
 		int clean = n == 0 && s->close_sent && s->close_received;
@@ -872,6 +973,13 @@ const struct sess_event *sess_next_event(struct sess *s,
 				e->consumed = 1;
 				return e;
 			}
+		}
+		if (s->pending_close && s->state != SESS_CLOSED) {
+			struct pending p;
+			memset(&p, 0, sizeof(p));
+			p.close_reply = 1;
+			s->pending_close = 0;
+			after_feed(s, &p);
 		}
 		if (s->pending_fail != 0 && s->state != SESS_CLOSED) {
 			struct pending p;
@@ -1008,9 +1116,12 @@ int sess_connect(struct sess *s, const struct url *u, struct net_tls *t,
 		return rc;
 	}
 	if (u->secure) {
-		rc = net_tls_handshake(&s->conn, t,
-				       u->host_kind == URL_HOST_NAME ? u->host : NULL,
-				       dl);
+		/* The host is passed for IP literals too: net_tls_handshake
+		 * then sends no SNI (RFC 6066) but still checks the address
+		 * against the certificate's iPAddress names.  Passing NULL
+		 * for them skipped the check (found by
+		 * tests/integration/wsprobe.sh). */
+		rc = net_tls_handshake(&s->conn, t, u->host, dl);
 		if (rc != 0) {
 			set_open_error(s, s->conn.errmsg, 0);
 			finish_tcp(s, 0, "TLS handshake failed");

@@ -175,6 +175,15 @@ struct sess {
 	/* A protocol violation in what the peer sent. */
 	int violation;           /* WSP_E_* code, 0 if none */
 	int pending_fail;        /* close code, deliver_before_fail */
+	/* Replies that came due while one of our writes was in progress: they
+	 * wait until it is complete, so a Pong or a Close never lands in the
+	 * middle of a frame we are sending. */
+	int writing;
+	uint8_t deferred[1024];
+	size_t deferred_len;
+	int deferred_close_reply;
+	int deferred_fail;
+	int pending_close;       /* Close reply owed, deliver_before_fail */
 	char violation_text[256];
 
 	/* Wire log. */

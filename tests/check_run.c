@@ -90,12 +90,18 @@ START_TEST(run_embedded_cases_all_ok_against_echo)
 	echo_stop(&e);
 	ck_assert_uint_eq(r1.nagents, 1);
 	const struct res_agent *a = &r1.agents[0], *b = &r3.agents[0];
-	ck_assert_uint_ge(a->ncases, 34);
-	for (size_t i = 0; i < a->ncases; i++)
-		ck_assert_msg(a->cases[i].verdict == VD_OK, "%s: %s / %s",
-			      a->cases[i].id, a->cases[i].reason,
+	ck_assert_uint_ge(a->ncases, 246);
+	/* Every case OK, except those Autobahn makes INFORMATIONAL (7.1.6,
+	 * 7.13.x: behaviour the RFC leaves open). */
+	for (size_t i = 0; i < a->ncases; i++) {
+		int info = strcmp(a->cases[i].id, "7.1.6") == 0 ||
+			   strncmp(a->cases[i].id, "7.13.", 5) == 0;
+		ck_assert_msg(a->cases[i].verdict == (info ? VD_INFORMATIONAL : VD_OK),
+			      "%s: %s / %s", a->cases[i].id, a->cases[i].reason,
 			      a->cases[i].close_reason);
-	ck_assert_uint_eq(a->summary.ok, a->ncases);
+	}
+	ck_assert_uint_eq(a->summary.failed, 0);
+	ck_assert_uint_eq(a->summary.non_strict, 0);
 	/* Same cases, same order, same verdicts with three jobs. */
 	ck_assert_uint_eq(a->ncases, b->ncases);
 	for (size_t i = 0; i < a->ncases; i++) {
