@@ -65,15 +65,18 @@ REPLAY_BINS := $(patsubst %,build/asan/replay/%,$(FUZZ_NAMES))
 # The case library is compiled into the binary (harness/cases_embed.h).
 CASE_FILES := $(sort $(wildcard cases/*.lua))
 GEN_EMBED  := build/gen/cases_embed.c
+# So is the requirements table, for the summaries in the HTML report.
+REQS_TSV   := docs/requirements.tsv
+GEN_REQS   := build/gen/reqs_embed.c
 
-REL_LIB_OBJ  := $(patsubst %.c,build/release/%.o,$(LIB_SRC)) build/release/gen/cases_embed.o
-ASAN_LIB_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC)) build/asan/gen/cases_embed.o
-FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC)) build/fuzz/gen/cases_embed.o
+REL_LIB_OBJ  := $(patsubst %.c,build/release/%.o,$(LIB_SRC)) build/release/gen/cases_embed.o build/release/gen/reqs_embed.o
+ASAN_LIB_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC)) build/asan/gen/cases_embed.o build/asan/gen/reqs_embed.o
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC) $(FUZZ_LIB_SRC)) build/fuzz/gen/cases_embed.o build/fuzz/gen/reqs_embed.o
 TEST_OBJ     := $(patsubst %.c,build/asan/%.o,$(TEST_SRC))
 BENCH_OBJ    := $(patsubst %.c,build/release/%.o,$(BENCH_SRC))
 
 PHONY_EXTRA := demo
-.PHONY: all check test bench demo fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
+.PHONY: all check check-integration test bench demo fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
 .SUFFIXES:
 
 all: wsprobe
@@ -115,6 +118,23 @@ build/fuzz/gen/cases_embed.o: $(GEN_EMBED)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -c $< -o $@
 
+$(GEN_REQS): $(REQS_TSV) scripts/embed-reqs.sh
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)sh scripts/embed-reqs.sh $@ $(REQS_TSV)
+
+build/release/gen/reqs_embed.o: $(GEN_REQS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+build/asan/gen/reqs_embed.o: $(GEN_REQS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+build/fuzz/gen/reqs_embed.o: $(GEN_REQS)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
 # --- tests ---------------------------------------------------------------
 # suites.h lists one SUITE(module) per tests/check_<module>.c; it is rewritten
 # only when that list changes, so check_main.o is rebuilt only then.
@@ -135,7 +155,7 @@ SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}
 
-check: build/asan/check_wsprobe wsprobe
+check: build/asan/check_wsprobe wsprobe check-integration
 	@echo "  TEST    Check suites ($(words $(TEST_MODS)))"
 	$(Q)$(SAN_ENV) ./build/asan/check_wsprobe
 	@echo "  TEST    wsprobe CLI"
@@ -144,12 +164,19 @@ check: build/asan/check_wsprobe wsprobe
 	$(Q)sh tests/build.sh
 	@echo "  TEST    requirement ids"
 	$(Q)sh tests/req_ids.sh
+	@echo "  TEST    reports (junit, autobahn, html in Chromium, baseline, CI examples)"
+	$(Q)sh tests/reports/run.sh ./wsprobe
 	$(Q)$(MAKE) --no-print-directory fuzz-replay
 	$(Q)if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory fuzz-smoke; \
 	else echo "  SKIP    fuzz-smoke: $(FUZZ_CC) not found"; exit 1; fi
 
 test: check
+
+# Real third-party peers and hostile peers on loopback (tests/integration/).
+check-integration: wsprobe
+	@echo "  TEST    integration (tests/integration/run.sh)"
+	$(Q)sh tests/integration/run.sh ./wsprobe
 
 # The main job on the embedded default: every case against `wsprobe echo`.
 demo: wsprobe

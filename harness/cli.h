@@ -25,5 +25,10 @@ int cli_echo(int argc, char **argv);
 int cli_client(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_list(int argc, char **argv);
+int cli_server(int argc, char **argv); /* cli_server.c */
+int cli_dissect(int argc, char **argv); /* cli_dissect.c */
+/* cli_dissect writing to out/err (the golden tests call it). */
+int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err);
+int cli_report(int argc, char **argv); /* cli_report.c */
 
 #endif

@@ -204,7 +204,7 @@ int cli_echo(int argc, char **argv)
 
 enum {
 	C_CASES, C_EXCLUDE, C_AGENT, C_JOBS, C_SCALE, C_REPORT, C_SEED, C_CACERT,
-	C_INSECURE, C_MAXMSG, C_URL, C_QUIET, C_SPEC
+	C_INSECURE, C_MAXMSG, C_URL, C_QUIET, C_SPEC, C_BASELINE
 };
 
 static const struct cli_opt client_table[] = {
@@ -220,6 +220,7 @@ static const struct cli_opt client_table[] = {
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer (default 67108864)", C_MAXMSG},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"spec", 's', 1, "FILE", "Autobahn's fuzzingclient.json: servers, cases, exclude-cases, exclude-agent-cases, outdir", C_SPEC},
+	{"baseline", 'b', 1, "FILE", "expected verdicts (wsprobe report DIR --make-baseline): exit 1 only when a case is worse", C_BASELINE},
 };
 
 static const struct cli_opt run_table[] = {
@@ -235,6 +236,7 @@ static const struct cli_opt run_table[] = {
 	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer", C_MAXMSG},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
+	{"baseline", 'b', 1, "FILE", "expected verdicts: exit 1 only when a case is worse", C_BASELINE},
 };
 
 struct client_args {
@@ -247,6 +249,7 @@ struct client_args {
 	double scale;
 	const char *cacert;
 	const char *spec;
+	const char *baseline;
 	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
 	size_t nlists;
 };
@@ -321,6 +324,9 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 	case C_SPEC:
 		a->spec = val;
 		return 0;
+	case C_BASELINE:
+		a->baseline = val;
+		return 0;
 	}
 	return -1;
 }
@@ -337,7 +343,9 @@ static int write_reports(const struct res_run *results, const char *dir,
 			 int quiet)
 {
 	char err[512];
-	int rc = rep_json_write(results, dir, err, sizeof(err));
+	/* Every format: results.json, junit.xml, Autobahn's layout,
+	 * index.html (rep.h). */
+	int rc = rep_write_all(results, dir, err, sizeof(err));
 	if (!quiet) {
 		int colour = isatty(1) && getenv("NO_COLOR") == NULL;
 		rep_text_print(stdout, results, colour);
@@ -347,7 +355,8 @@ static int write_reports(const struct res_run *results, const char *dir,
 		return -1;
 	}
 	if (!quiet)
-		printf("report: %s/results.json\n", dir);
+		printf("report: %s/index.html (and results.json, junit.xml, "
+		       "index.json)\n", dir);
 	return 0;
 }
 
@@ -369,6 +378,8 @@ static int client_like(int argc, char **argv, int is_run)
 	a.jobs = 1;
 	struct spec_client sc;
 	memset(&sc, 0, sizeof(sc));
+	struct rep_baseline base;
+	memset(&base, 0, sizeof(base));
 	char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	int npos = 0, exit_code = CLI_EXIT_OK;
 	char err[512];
@@ -444,6 +455,13 @@ static int client_like(int argc, char **argv, int is_run)
 		urls = (const char *const *)pos;
 		nurls = (size_t)npos;
 	}
+	/* A bad baseline is bad input, found before any case runs. */
+	if (a.baseline != NULL &&
+	    rep_baseline_load(&base, a.baseline, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wsprobe: %s\n", err);
+		exit_code = CLI_EXIT_INPUT;
+		goto out;
+	}
 	if (!a.seed_given)
 		a.seed = default_seed();
 	const char *dir = a.report_dir ? a.report_dir : "wsprobe-report";
@@ -487,13 +505,21 @@ static int client_like(int argc, char **argv, int is_run)
 	}
 	/* What ran is written even after an error or SIGINT. */
 	if (results.nagents > 0 || exit_code == CLI_EXIT_OK) {
+		struct rep_cmp cmp;
 		if (write_reports(&results, dir, a.quiet) != 0)
 			exit_code = CLI_EXIT_INTERNAL;
+		else if (exit_code == CLI_EXIT_OK && a.baseline != NULL)
+			/* With a baseline, only a regression fails. */
+			exit_code = rep_baseline_compare(&base, &results, stdout,
+							 &cmp) > 0
+					    ? CLI_EXIT_FAILED
+					    : CLI_EXIT_OK;
 		else if (exit_code == CLI_EXIT_OK && any_failed(&results))
 			exit_code = CLI_EXIT_FAILED;
 	}
 	res_free(&results);
 out:
+	rep_baseline_free(&base);
 	spec_client_free(&sc);
 	for (size_t i = 0; i < a.nlists; i++)
 		free(a.lists[i]);

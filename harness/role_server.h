@@ -12,8 +12,11 @@
  *   /runCase?casetuple=X.Y&agent=A the same, named by id
  *   /getCaseInfo?case=N            {"id": ..., "description": ...}
  *   /getCaseStatus?case=N&agent=A  {"behavior": ...}
- *   /updateReports?agent=A         DIR/results.json for every agent;
- *                                  &shutdownOnComplete=true then stops
+ *   /updateReports?agent=A         the reports of every agent into DIR
+ *                                  (rep_write_all: results.json, and
+ *                                  Autobahn's index.json, which client
+ *                                  drivers read); &shutdownOnComplete=true
+ *                                  then stops
  *   /stopServer                    stops (the reports are written first:
  *                                  unlike Autobahn, nothing is lost)
  *   anything else                  HTTP 404
@@ -75,7 +78,7 @@ struct run_server_opts {
  * reports.  Every played case is stored in *results (initialised by the
  * caller with res_run_init, freed by the caller) under an agent with role
  * "client" and target "HOST:PORT"; a case played again for the same agent
- * replaces the earlier result.  When the server stops, results.json is
+ * replaces the earlier result.  When the server stops, the reports are
  * written to o->report_dir (when set), whatever stopped it.
  *
  * Returns 0 once stopped; err is then "" or, when the final report could

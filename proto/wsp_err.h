@@ -18,6 +18,7 @@
  *     -700 .. -799  extension header grammar (ext_)
  *     -800 .. -899  harness transport: URLs (url_), TCP/TLS (net_)
  *     -900 .. -999  fatal: the object must be freed and not used again
+ *    -1000 .. -1099 capture reading and the dissector (pcap/: cap_, dis_)
  *   - A code that stands for a protocol violation carries the id of the
  *     requirement it breaks (../shared/spec/requirements.tsv); tool errors
  *     carry NULL.

@@ -9,11 +9,15 @@
 #include <jansson.h>
 
 #include "rep.h"
+#include "rep_int.h"
 #include "wsp_err.h"
 
+/* Peer-controlled text (close reasons, handshake headers) need not be
+ * UTF-8, and jansson refuses such bytes: rep__json_str replaces them with
+ * U+FFFD instead of letting the field vanish. */
 static json_t *str_or_null(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	return rep__json_str(s);
 }
 
 static json_t *case_json(const struct res_case *c)
@@ -28,10 +32,10 @@ static json_t *case_json(const struct res_case *c)
 		return NULL;
 	}
 	for (size_t i = 0; i < c->nreqs; i++)
-		json_array_append_new(reqs, json_string(c->reqs[i]));
+		json_array_append_new(reqs, str_or_null(c->reqs[i]));
 	for (size_t i = 0; i < c->nevents; i++)
-		json_array_append_new(events, json_string(c->events[i]));
-	json_object_set_new(o, "id", json_string(c->id));
+		json_array_append_new(events, str_or_null(c->events[i]));
+	json_object_set_new(o, "id", str_or_null(c->id));
 	json_object_set_new(o, "title", str_or_null(c->title));
 	json_object_set_new(o, "verdict",
 			    json_string(vd_behavior_name(c->verdict)));
@@ -97,13 +101,23 @@ int rep_json_render(const struct res_run *r, char **out, size_t *len)
 			json_decref(root);
 			return WSP_E_NOMEM;
 		}
-		json_object_set_new(ao, "agent", json_string(a->agent));
-		json_object_set_new(ao, "role", json_string(a->role));
+		json_object_set_new(ao, "agent", str_or_null(a->agent));
+		json_object_set_new(ao, "role", str_or_null(a->role));
 		json_object_set_new(ao, "target", str_or_null(a->target));
 		json_object_set_new(ao, "summary", summary_json(&a->summary));
 		for (size_t j = 0; j < a->ncases; j++)
 			json_array_append_new(cases, case_json(&a->cases[j]));
 		json_object_set_new(ao, "cases", cases);
+		/* Cases the selection left out (reports: JUnit skipped). */
+		json_t *xs = json_array();
+		for (size_t j = 0; xs != NULL && j < a->nexcluded; j++) {
+			json_t *x = json_object();
+			json_object_set_new(x, "id", str_or_null(a->excluded[j].id));
+			json_object_set_new(x, "title",
+					    str_or_null(a->excluded[j].title));
+			json_array_append_new(xs, x);
+		}
+		json_object_set_new(ao, "excluded", xs);
 		json_array_append_new(agents, ao);
 	}
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
@@ -275,6 +289,7 @@ int rep_json_parse(struct res_run *r, const char *text, size_t len,
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		snprintf(err, errlen, "%d:%d: %s", je.line, je.column, je.text);
+		rep__oneline(err); /* je.text quotes the input */
 		return WSP_E_INVAL;
 	}
 	int rc = WSP_E_INVAL;
@@ -346,6 +361,29 @@ int rep_json_parse(struct res_run *r, const char *text, size_t len,
 			}
 		}
 		res_count(a);
+		json_t *xs = json_object_get(ao, "excluded");
+		if (xs != NULL && !json_is_null(xs) && !json_is_array(xs)) {
+			snprintf(err, errlen, "agents[%zu]: \"excluded\" must be a "
+					      "list", i);
+			goto out;
+		}
+		for (size_t j = 0; j < json_array_size(xs); j++) {
+			json_t *x = json_array_get(xs, j);
+			json_t *xid = json_object_get(x, "id");
+			json_t *xt = json_object_get(x, "title");
+			if (!json_is_string(xid) ||
+			    (xt != NULL && !json_is_null(xt) && !json_is_string(xt))) {
+				snprintf(err, errlen, "agents[%zu].excluded[%zu]: "
+						      "\"id\" must be a string (and "
+						      "\"title\" a string or null)", i, j);
+				goto out;
+			}
+			if (res_add_excluded(a, json_string_value(xid),
+					     json_string_value(xt)) != 0) {
+				rc = WSP_E_NOMEM;
+				goto out;
+			}
+		}
 	}
 	rc = 0;
 out:

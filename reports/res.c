@@ -74,6 +74,27 @@ struct res_case *res_add_case(struct res_agent *a)
 	return c;
 }
 
+int res_add_excluded(struct res_agent *a, const char *id, const char *title)
+{
+	if (a->nexcluded == a->xcap) {
+		size_t ncap = a->xcap ? a->xcap * 2 : 16;
+		struct res_skip *nx = realloc(a->excluded, ncap * sizeof(*nx));
+		if (nx == NULL)
+			return WSP_E_NOMEM;
+		a->excluded = nx;
+		a->xcap = ncap;
+	}
+	struct res_skip *x = &a->excluded[a->nexcluded];
+	memset(x, 0, sizeof(*x));
+	if (res_set_str(&x->id, id) != 0 || res_set_str(&x->title, title) != 0) {
+		free(x->id);
+		free(x->title);
+		return WSP_E_NOMEM;
+	}
+	a->nexcluded++;
+	return 0;
+}
+
 void res_summary_add(struct res_summary *s, enum vd_behavior verdict)
 {
 	s->total++;
@@ -131,6 +152,11 @@ void res_free(struct res_run *r)
 		for (size_t j = 0; j < a->ncases; j++)
 			res_case_free(&a->cases[j]);
 		free(a->cases);
+		for (size_t j = 0; j < a->nexcluded; j++) {
+			free(a->excluded[j].id);
+			free(a->excluded[j].title);
+		}
+		free(a->excluded);
 		free(a->agent);
 		free(a->role);
 		free(a->target);

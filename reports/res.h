@@ -34,6 +34,14 @@ struct res_case {
 	char *http_response;
 };
 
+/* A case the selection left out (--exclude, or a spec's exclude-cases and
+ * exclude-agent-cases): it was not played.  Reports list it as skipped so
+ * a CI page shows what was not tested. */
+struct res_skip {
+	char *id;
+	char *title;      /* may be NULL */
+};
+
 struct res_summary {
 	unsigned total, ok, non_strict, informational, unimplemented, failed;
 };
@@ -47,6 +55,9 @@ struct res_agent {
 	struct res_case *cases;
 	size_t ncases;
 	size_t cap;
+	struct res_skip *excluded; /* not counted in summary */
+	size_t nexcluded;
+	size_t xcap;
 };
 
 struct res_run {
@@ -69,6 +80,10 @@ struct res_agent *res_add_agent(struct res_run *r, const char *agent,
 /* Appends a zeroed case to a and returns it, or NULL on NOMEM.  The caller
  * fills it with res_set_str and the fields, then calls res_count. */
 struct res_case *res_add_case(struct res_agent *a);
+
+/* Appends an excluded case (id and title are copied; title may be NULL).
+ * Returns 0 or WSP_E_NOMEM (a is unchanged then). */
+int res_add_excluded(struct res_agent *a, const char *id, const char *title);
 
 /* Replaces *dst with a copy of s (NULL allowed).  Returns 0 or NOMEM. */
 int res_set_str(char **dst, const char *s);

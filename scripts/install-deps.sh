@@ -12,7 +12,13 @@
 set -eu
 
 build="gcc make pkg-config libc6-dev libssl-dev zlib1g-dev libpcap-dev liblua5.4-dev libjansson-dev"
-test_pkgs="check clang libclang-rt-14-dev"
+# The integration tests' peers (tests/integration/): Debian's python3 with
+# python3-websockets, node and npm for the npm package ws, openssl for the
+# test certificate, GNU time for the memory check.
+test_pkgs="check clang libclang-rt-14-dev python3 python3-websockets nodejs npm openssl time"
+# The report tests (tests/reports/): the HTML page in headless Chromium,
+# results.json against docs/results.schema.json, docs/ci.md's YAML.
+test_pkgs="$test_pkgs chromium python3-jsonschema python3-yaml"
 bench_pkgs="libwslay-dev"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
@@ -31,6 +37,12 @@ done
 missing=""
 for p in $want; do
 	case " $missing " in *" $p "*) continue ;; esac
+	# node and npm from another source (NodeSource's nodejs package
+	# provides npm and conflicts with Debian's) are fine as they are.
+	case "$p" in
+	nodejs) command -v node >/dev/null 2>&1 && continue ;;
+	npm) command -v npm >/dev/null 2>&1 && continue ;;
+	esac
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 	*"install ok installed"*) ;;

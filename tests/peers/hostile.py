@@ -9,8 +9,9 @@ crashes nor grows without bound, and that the exit code is 1.
 
 Modes:
   silent        accept TCP, read and discard, never answer anything
-  reset         complete the opening handshake, send the first 6 bytes of
-                a 100-byte binary frame, then reset the connection (RST)
+  reset         complete the opening handshake, send the header and 2 of
+                the 200 payload bytes of a binary frame, then reset the
+                connection (RST)
   garbage       answer the opening handshake with bytes that are not HTTP
   len63         complete the handshake, then announce a binary frame of
                 2^63 bytes (64-bit length with its most significant bit set,
@@ -18,6 +19,10 @@ Modes:
   len63m1       complete the handshake, then announce a binary frame of
                 2^63 - 1 bytes (a legal encoding), send 16 bytes of it and
                 stall
+  len1g         complete the handshake, then announce a binary frame of
+                2^30 bytes, send 16 bytes of it and stall (for a client
+                whose --max-message allows it: nothing may be allocated
+                for bytes that have not arrived)
 
 Listens on 127.0.0.1 only, on PORT (0: any free port), and writes the port
 into PORT_FILE once listening.  Every connection is served on its own
@@ -102,8 +107,9 @@ def serve(mode, conn):
             drain(conn, HOLD)
         elif mode == "reset":
             if handshake(conn):
-                # FIN, binary, 16-bit length 100, then 2 of the 100 bytes.
-                conn.sendall(b"\x82\x7e\x00\x64ab")
+                # FIN, binary, 16-bit length 200 (the minimal encoding for
+                # 200), then 2 of the 200 bytes.
+                conn.sendall(b"\x82\x7e\x00\xc8ab")
                 time.sleep(0.05)
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                 struct.pack("ii", 1, 0))
@@ -116,6 +122,11 @@ def serve(mode, conn):
                 conn.sendall(b"\x82\x7f" + struct.pack(">Q", (1 << 63) - 1) +
                              b"0123456789abcdef")
                 drain(conn, HOLD)
+        elif mode == "len1g":
+            if handshake(conn):
+                conn.sendall(b"\x82\x7f" + struct.pack(">Q", 1 << 30) +
+                             b"0123456789abcdef")
+                drain(conn, HOLD)
     except OSError:
         pass
     finally:
@@ -123,10 +134,9 @@ def serve(mode, conn):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in (
-            "silent", "reset", "garbage", "len63", "len63m1"):
-        sys.exit("usage: hostile.py silent|reset|garbage|len63|len63m1 "
-                 "PORT PORT_FILE")
+    modes = ("silent", "reset", "garbage", "len63", "len63m1", "len1g")
+    if len(sys.argv) != 4 or sys.argv[1] not in modes:
+        sys.exit("usage: hostile.py %s PORT PORT_FILE" % "|".join(modes))
     mode, port, port_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

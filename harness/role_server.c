@@ -1,0 +1,1001 @@
+/*
+ * role_server.c: the server role, Autobahn's fuzzingserver URL protocol
+ * (contract in role_server.h).
+ *
+ * One loop accepts a connection, reads its request head with
+ * sess_read_request, and dispatches on the path.  /runCase hands the
+ * session to run_play exactly as the client role does, so a case judges a
+ * client with the same code that judges servers; the other endpoints
+ * answer the handshake, send at most one text message and close.  The
+ * case files are loaded once (one Lua state per file is enough: cases are
+ * played one after another) and the selected client-role cases are sorted
+ * by id, which is the numbering /runCase?case=N uses.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "rep.h"
+#include "role_server.h"
+#include "wsp_err.h"
+
+/* ------------------------------------------------------------------------
+ * Query strings
+ */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t run_server_path_len(const char *target)
+{
+	const char *q = strchr(target, '?');
+	return q != NULL ? (size_t)(q - target) : strlen(target);
+}
+
+/* Decodes b[0..e) into out[0..cap) as run_server_query_get describes. */
+static int decode_value(const char *b, const char *e, char *out, size_t cap)
+{
+	size_t n = 0;
+	const char *p = b;
+	while (p < e) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '%' && (size_t)(e - p) >= 3 && hexval(p[1]) >= 0 &&
+		    hexval(p[2]) >= 0) {
+			ch = (unsigned char)(hexval(p[1]) * 16 + hexval(p[2]));
+			p += 3;
+		} else {
+			if (ch == '+')
+				ch = ' ';
+			p++;
+		}
+		if (ch == 0) {
+			out[0] = '\0';
+			return WSP_E_INVAL;
+		}
+		if (n + 1 >= cap) {
+			out[0] = '\0';
+			return WSP_E_NOSPACE;
+		}
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+int run_server_query_get(const char *target, const char *name, char *out,
+			 size_t cap)
+{
+	if (target == NULL || name == NULL || out == NULL || cap == 0)
+		return WSP_E_INVAL;
+	/* The decoded length is returned as an int. */
+	if (cap > (size_t)INT32_MAX)
+		cap = (size_t)INT32_MAX;
+	out[0] = '\0';
+	const char *q = strchr(target, '?');
+	if (q == NULL)
+		return WSP_E_INCOMPLETE;
+	size_t nlen = strlen(name);
+	const char *p = q + 1;
+	for (;;) {
+		const char *end = strchr(p, '&');
+		if (end == NULL)
+			end = p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *kend = eq != NULL ? eq : end;
+		if ((size_t)(kend - p) == nlen && memcmp(p, name, nlen) == 0)
+			return decode_value(eq != NULL ? eq + 1 : end, end, out,
+					    cap);
+		if (*end == '\0')
+			return WSP_E_INCOMPLETE;
+		p = end + 1;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * fuzzingserver.json
+ */
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+	if (d != NULL)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+static void free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void run_server_spec_free(struct run_server_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	free(spec->outdir);
+	free(spec->key);
+	free(spec->cert);
+	free_strs(spec->cases, spec->ncases);
+	free_strs(spec->exclude, spec->nexclude);
+	free_strs(spec->protocols, spec->nprotocols);
+	for (size_t i = 0; i < spec->nagent_rules; i++) {
+		free((char *)spec->agent_rules[i].agent);
+		free_strs((char **)spec->agent_rules[i].cases,
+			  spec->agent_rules[i].ncases);
+	}
+	free(spec->agent_rules);
+	memset(spec, 0, sizeof(*spec));
+}
+
+/* An optional string member into *dst (NULL when absent). */
+static int spec_str(json_t *root, const char *key, char **dst,
+		    const char *name, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "%s: \"%s\" must be a string", name, key);
+		return WSP_E_INVAL;
+	}
+	*dst = dup_str(json_string_value(v));
+	return *dst != NULL ? 0 : WSP_E_NOMEM;
+}
+
+/* An array of strings (v may be NULL: absent) into a new vector. */
+static int spec_strs(json_t *v, const char *what, size_t max, char ***dst,
+		     size_t *n, const char *name, char *err, size_t errlen)
+{
+	*dst = NULL;
+	*n = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "%s: %s must be an array of strings", name,
+			 what);
+		return WSP_E_INVAL;
+	}
+	size_t cnt = json_array_size(v);
+	if (cnt > max) {
+		snprintf(err, errlen, "%s: %s has %zu entries, at most %zu "
+				      "are supported", name, what, cnt, max);
+		return WSP_E_INVAL;
+	}
+	*dst = calloc(cnt ? cnt : 1, sizeof(char *));
+	if (*dst == NULL)
+		return WSP_E_NOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		json_t *e = json_array_get(v, i);
+		if (!json_is_string(e)) {
+			snprintf(err, errlen, "%s: %s[%zu] must be a string", name,
+				 what, i);
+			return WSP_E_INVAL;
+		}
+		(*dst)[i] = dup_str(json_string_value(e));
+		if ((*dst)[i] == NULL)
+			return WSP_E_NOMEM;
+		*n = i + 1;
+	}
+	return 0;
+}
+
+static int spec_url(struct run_server_spec *spec, json_t *root,
+		    const char *name, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, "url");
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "%s: \"url\" must be a string", name);
+		return WSP_E_INVAL;
+	}
+	const char *s = json_string_value(v);
+	struct url u;
+	int rc = url_parse(&u, s, strlen(s));
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: \"url\": %.200s: %s", name, s,
+			 wsp_strerror(rc));
+		return WSP_E_INVAL;
+	}
+	if (u.host_len >= sizeof(spec->host)) {
+		snprintf(err, errlen, "%s: \"url\": host too long", name);
+		return WSP_E_INVAL;
+	}
+	memcpy(spec->host, u.host, u.host_len + 1);
+	spec->port = u.port;
+	spec->secure = u.secure;
+	spec->has_url = 1;
+	return 0;
+}
+
+static int spec_agent_rules(struct run_server_spec *spec, json_t *root,
+			    const char *name, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, "exclude-agent-cases");
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "%s: \"exclude-agent-cases\" must be an "
+				      "object {agent pattern: [case patterns]}",
+			 name);
+		return WSP_E_INVAL;
+	}
+	size_t cnt = json_object_size(v);
+	spec->agent_rules = calloc(cnt ? cnt : 1, sizeof(*spec->agent_rules));
+	if (spec->agent_rules == NULL)
+		return WSP_E_NOMEM;
+	const char *agent;
+	json_t *pats;
+	json_object_foreach(v, agent, pats)
+	{
+		struct run_server_agent_rule *r =
+			&spec->agent_rules[spec->nagent_rules];
+		char *a = dup_str(agent);
+		if (a == NULL)
+			return WSP_E_NOMEM;
+		r->agent = a;
+		spec->nagent_rules++;
+		char what[160];
+		snprintf(what, sizeof(what), "\"exclude-agent-cases\".\"%.100s\"",
+			 agent);
+		char **list;
+		int rc = spec_strs(pats, what, SIZE_MAX / sizeof(char *), &list,
+				   &r->ncases, name, err, errlen);
+		r->cases = (const char *const *)list;
+		if (rc != 0)
+			return rc;
+		if (pats == NULL || !json_is_array(pats)) {
+			snprintf(err, errlen, "%s: %s must be an array of strings",
+				 name, what);
+			return WSP_E_INVAL;
+		}
+	}
+	return 0;
+}
+
+static int spec_options(struct run_server_spec *spec, json_t *root,
+			const char *name, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, "options");
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "%s: \"options\" must be an object", name);
+		return WSP_E_INVAL;
+	}
+	json_t *m = json_object_get(v, "maxMessagePayloadSize");
+	if (m != NULL && !json_is_null(m)) {
+		if (!json_is_integer(m) || json_integer_value(m) < 0 ||
+		    json_integer_value(m) > ((json_int_t)1 << 40)) {
+			snprintf(err, errlen, "%s: \"options\".\"maxMessagePayloadSize"
+					      "\" must be an integer from 0 to 2^40",
+				 name);
+			return WSP_E_INVAL;
+		}
+		spec->max_message = (uint64_t)json_integer_value(m);
+	}
+	return 0;
+}
+
+int run_server_spec_parse(struct run_server_spec *spec, const char *name,
+			  const char *text, size_t len, char *err,
+			  size_t errlen)
+{
+	memset(spec, 0, sizeof(*spec));
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
+			 je.text);
+		return WSP_E_INVAL;
+	}
+	int rc = WSP_E_INVAL;
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "%s: the top level must be a JSON object",
+			 name);
+		goto out;
+	}
+	if ((rc = spec_url(spec, root, name, err, errlen)) != 0 ||
+	    (rc = spec_str(root, "outdir", &spec->outdir, name, err, errlen)) != 0 ||
+	    (rc = spec_str(root, "key", &spec->key, name, err, errlen)) != 0 ||
+	    (rc = spec_str(root, "cert", &spec->cert, name, err, errlen)) != 0 ||
+	    (rc = spec_strs(json_object_get(root, "cases"), "\"cases\"",
+			    RUN_MAX_PATTERNS, &spec->cases, &spec->ncases, name,
+			    err, errlen)) != 0 ||
+	    (rc = spec_strs(json_object_get(root, "exclude-cases"),
+			    "\"exclude-cases\"", RUN_MAX_PATTERNS, &spec->exclude,
+			    &spec->nexclude, name, err, errlen)) != 0 ||
+	    (rc = spec_strs(json_object_get(root, "protocols"), "\"protocols\"",
+			    64, &spec->protocols, &spec->nprotocols, name, err,
+			    errlen)) != 0 ||
+	    (rc = spec_agent_rules(spec, root, name, err, errlen)) != 0 ||
+	    (rc = spec_options(spec, root, name, err, errlen)) != 0)
+		goto out;
+	rc = WSP_E_INVAL;
+	if ((spec->key != NULL) != (spec->cert != NULL)) {
+		snprintf(err, errlen, "%s: \"key\" and \"cert\" go together",
+			 name);
+		goto out;
+	}
+	if (spec->secure && spec->key == NULL) {
+		snprintf(err, errlen, "%s: a wss:// \"url\" needs \"key\" and "
+				      "\"cert\"", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == WSP_E_NOMEM)
+		snprintf(err, errlen, "%s: out of memory", name);
+	json_decref(root);
+	return rc;
+}
+
+int run_server_spec_load(struct run_server_spec *spec, const char *path,
+			 char *err, size_t errlen)
+{
+	memset(spec, 0, sizeof(*spec));
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return WSP_E_INVAL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	int rc = 0;
+	while (buf != NULL) {
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (len < cap) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s: read error", path);
+				rc = WSP_E_INVAL;
+			}
+			break;
+		}
+		if (cap >= (size_t)1 << 24) {
+			snprintf(err, errlen, "%s: larger than 16 MiB", path);
+			rc = WSP_E_INVAL;
+			break;
+		}
+		char *nb = realloc(buf, cap * 2);
+		if (nb == NULL) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = nb;
+		cap *= 2;
+	}
+	fclose(f);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return WSP_E_NOMEM;
+	}
+	if (rc == 0)
+		rc = run_server_spec_parse(spec, path, buf, len, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Serving
+ */
+
+struct srv_case {
+	struct lcase_file *f;
+	const struct lcase_meta *c;
+};
+
+struct srv {
+	const struct run_server_opts *o;
+	struct res_run *results;
+	struct lcase_file *files;
+	size_t nfiles;
+	struct srv_case *cases;       /* selected client-role cases, by id */
+	size_t ncases;
+	struct net_tls tls;
+	int have_tls;
+	struct sess_open_opts open;
+	char target[NET_ADDR_MAX + 8]; /* "HOST:PORT" for the results */
+	char peer[NET_ADDR_MAX];      /* the client being served, for logs */
+	int stopping;
+	int dirty;                    /* results changed since the last write */
+	int written;                  /* a report was written */
+	char report_err[256];
+};
+
+static double scale_of(const struct run_server_opts *o)
+{
+	return o->timeout_scale > 0 ? o->timeout_scale : 1.0;
+}
+
+static int cmp_cases(const void *a, const void *b)
+{
+	const struct srv_case *x = a, *y = b;
+	return lcase_id_cmp(x->c->id, y->c->id);
+}
+
+static int cmp_res_cases(const void *a, const void *b)
+{
+	const struct res_case *x = a, *y = b;
+	return lcase_id_cmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+/* Copies s into out for a log line or a close reason: printable ASCII
+ * only, at most max bytes (a close reason must stay valid UTF-8 and within
+ * 123 bytes, and a log line must not carry terminal escapes). */
+static void sanitize(char *out, size_t cap, const char *s, size_t max)
+{
+	size_t n = 0;
+	for (; *s != '\0' && n + 1 < cap && n < max; s++)
+		out[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	out[n] = '\0';
+}
+
+static void logf_line(struct srv *v, const struct sess *s, const char *what)
+{
+	if (v->o->log == NULL)
+		return;
+	char path[160];
+	sanitize(path, sizeof(path), s->req_path, 120);
+	fprintf(v->o->log, "wsprobe server: %s %s: %s\n", v->peer, path,
+		what);
+	fflush(v->o->log);
+}
+
+static int write_reports(struct srv *v)
+{
+	struct res_run *r = v->results;
+	for (size_t i = 0; i < r->nagents; i++)
+		if (r->agents[i].ncases > 1)
+			qsort(r->agents[i].cases, r->agents[i].ncases,
+			      sizeof(struct res_case), cmp_res_cases);
+	if (v->o->report_dir == NULL)
+		return 0;
+	char err[512];
+	/* results.json, and the Autobahn layout (index.json) that client
+	 * drivers read once /updateReports has closed, junit.xml, HTML. */
+	if (rep_write_all(r, v->o->report_dir, err, sizeof(err)) != 0) {
+		snprintf(v->report_err, sizeof(v->report_err), "%.250s", err);
+		return -1;
+	}
+	v->report_err[0] = '\0';
+	v->dirty = 0;
+	v->written = 1;
+	return 0;
+}
+
+static struct res_agent *find_agent(struct res_run *r, const char *agent)
+{
+	for (size_t i = 0; i < r->nagents; i++)
+		if (strcmp(r->agents[i].agent, agent) == 0)
+			return &r->agents[i];
+	return NULL;
+}
+
+static int agent_excluded(struct srv *v, const char *agent, const char *id)
+{
+	for (size_t i = 0; i < v->o->nagent_rules; i++) {
+		const struct run_server_agent_rule *r = &v->o->agent_rules[i];
+		if (!lcase_pattern_match(r->agent, agent))
+			continue;
+		for (size_t k = 0; k < r->ncases; k++)
+			if (lcase_pattern_match(r->cases[k], id))
+				return 1;
+	}
+	return 0;
+}
+
+/* 1 when the include patterns name id but an exclude pattern drops it. */
+static int sel_excluded(const struct run_select *sel, const char *id)
+{
+	if (sel == NULL || sel->nexclude == 0)
+		return 0;
+	struct run_select inc = *sel;
+	inc.nexclude = 0;
+	return run_selected(&inc, id) && !run_selected(sel, id);
+}
+
+/* A new agent's results list the client-role cases it will not be offered
+ * (exclude patterns, exclude-agent-cases), as reports show skipped cases;
+ * Autobahn shows them as "Missing". */
+static void add_skips(struct srv *v, struct res_agent *a)
+{
+	for (size_t i = 0; i < v->nfiles; i++)
+		for (size_t k = 0; k < v->files[i].ncases; k++) {
+			const struct lcase_meta *c = &v->files[i].cases[k];
+			if (!(c->roles & LCASE_ROLE_CLIENT))
+				continue;
+			if (sel_excluded(v->o->sel, c->id) ||
+			    (run_selected(v->o->sel, c->id) &&
+			     agent_excluded(v, a->agent, c->id)))
+				res_add_excluded(a, c->id, c->title);
+		}
+}
+
+/* Moves *c into the results of agent (replacing an earlier result for the
+ * same case).  On failure *c is freed. */
+static void store_result(struct srv *v, const char *agent, struct res_case *c)
+{
+	struct res_agent *a = find_agent(v->results, agent);
+	if (a == NULL) {
+		a = res_add_agent(v->results, agent, "client", v->target);
+		if (a != NULL)
+			add_skips(v, a);
+	}
+	if (a == NULL) {
+		res_case_free(c);
+		return;
+	}
+	struct res_case *slot = NULL;
+	for (size_t i = 0; i < a->ncases && slot == NULL; i++)
+		if (a->cases[i].id != NULL && c->id != NULL &&
+		    strcmp(a->cases[i].id, c->id) == 0)
+			slot = &a->cases[i];
+	if (slot != NULL)
+		res_case_free(slot);
+	else
+		slot = res_add_case(a);
+	if (slot == NULL) {
+		res_case_free(c);
+		return;
+	}
+	*slot = *c;
+	memset(c, 0, sizeof(*c));
+	res_count(a);
+	v->dirty = 1;
+}
+
+static const struct res_case *find_result(struct srv *v, const char *agent,
+					  const char *id)
+{
+	struct res_agent *a = find_agent(v->results, agent);
+	for (size_t i = 0; a != NULL && i < a->ncases; i++)
+		if (a->cases[i].id != NULL && strcmp(a->cases[i].id, id) == 0)
+			return &a->cases[i];
+	return NULL;
+}
+
+/* Strict decimal 1..max. */
+static int parse_index(const char *s, size_t max, size_t *out)
+{
+	size_t v = 0;
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		size_t d = (size_t)(*s - '0');
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The case a request names (case=N or casetuple=ID), or NULL with why. */
+static const struct srv_case *lookup_case(struct srv *v, const char *target,
+					  char *why, size_t cap)
+{
+	char val[64], shown[48];
+	int rc = run_server_query_get(target, "case", val, sizeof(val));
+	if (rc >= 0) {
+		size_t n;
+		if (parse_index(val, v->ncases, &n) == 0)
+			return &v->cases[n - 1];
+		sanitize(shown, sizeof(shown), val, 20);
+		snprintf(why, cap, "no case %s: case numbers go from 1 to %zu",
+			 shown, v->ncases);
+		return NULL;
+	}
+	if (rc != WSP_E_INCOMPLETE) {
+		snprintf(why, cap, "bad case number");
+		return NULL;
+	}
+	rc = run_server_query_get(target, "casetuple", val, sizeof(val));
+	if (rc >= 0) {
+		for (size_t i = 0; i < v->ncases; i++)
+			if (strcmp(v->cases[i].c->id, val) == 0)
+				return &v->cases[i];
+		sanitize(shown, sizeof(shown), val, 20);
+		snprintf(why, cap, "no case %s in this run", shown);
+		return NULL;
+	}
+	if (rc != WSP_E_INCOMPLETE)
+		snprintf(why, cap, "bad casetuple");
+	else
+		snprintf(why, cap, "missing case=N or casetuple=ID");
+	return NULL;
+}
+
+/* The agent parameter into out, or -1 with why. */
+static int get_agent(const char *target, char *out, size_t cap, char *why,
+		     size_t whycap)
+{
+	int rc = run_server_query_get(target, "agent", out, cap);
+	if (rc == WSP_E_INCOMPLETE || rc == 0) {
+		snprintf(why, whycap, "missing agent=NAME");
+		return -1;
+	}
+	if (rc == WSP_E_NOSPACE) {
+		snprintf(why, whycap, "agent name longer than %zu bytes", cap - 1);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(why, whycap, "agent name contains a NUL byte");
+		return -1;
+	}
+	/* The reports are JSON: the name must be valid UTF-8. */
+	json_t *j = json_string(out);
+	if (j == NULL) {
+		snprintf(why, whycap, "agent name is not valid UTF-8");
+		return -1;
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* Answers the handshake; 0 when the connection is open. */
+static int open_ws(struct srv *v, struct sess *s)
+{
+	int rc = sess_accept(s, &v->open);
+	if (rc != 0) {
+		char line[320];
+		snprintf(line, sizeof(line), "handshake refused: %.280s",
+			 s->open_error);
+		logf_line(v, s, line);
+	}
+	return rc;
+}
+
+static void send_text(struct sess *s, const char *text)
+{
+	sess_send_message(s, WSP_OP_TEXT, (const uint8_t *)text, strlen(text),
+			  0, 0, NULL);
+}
+
+/* Answers the handshake, then closes with code and reason. */
+static void refuse(struct srv *v, struct sess *s, uint16_t code,
+		   const char *reason)
+{
+	char line[200];
+	snprintf(line, sizeof(line), "closed with %u: %.150s", (unsigned)code,
+		 reason);
+	logf_line(v, s, line);
+	if (open_ws(v, s) != 0)
+		return;
+	sess_close(s, 1, code, reason, strlen(reason));
+}
+
+static void do_case_count(struct srv *v, struct sess *s)
+{
+	if (open_ws(v, s) != 0)
+		return;
+	char n[32];
+	snprintf(n, sizeof(n), "%zu", v->ncases);
+	send_text(s, n);
+	sess_close(s, 1, 1000, NULL, 0);
+	logf_line(v, s, n);
+}
+
+static void do_run_case(struct srv *v, struct sess *s)
+{
+	char agent[256], why[128];
+	if (get_agent(s->req_path, agent, sizeof(agent), why, sizeof(why)) != 0) {
+		refuse(v, s, 1008, why);
+		return;
+	}
+	const struct srv_case *sc =
+		lookup_case(v, s->req_path, why, sizeof(why));
+	if (sc == NULL) {
+		refuse(v, s, 1008, why);
+		return;
+	}
+	if (agent_excluded(v, agent, sc->c->id)) {
+		snprintf(why, sizeof(why), "case %s is excluded for this agent",
+			 sc->c->id);
+		refuse(v, s, 1000, why);
+		return;
+	}
+	/* The case's own seed, as in the client role: the same bytes for a
+	 * case whatever ran before it. */
+	s->cfg.seed = run_case_seed(v->o->seed, sc->c->id);
+	s->rng = s->cfg.seed;
+	struct run_case_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.s = s;
+	ctx.server_open = &v->open;
+	ctx.timeout_scale = scale_of(v->o);
+	struct res_case rc;
+	memset(&rc, 0, sizeof(rc));
+	run_play(&ctx, sc->f, sc->c, &rc);
+	char line[200];
+	snprintf(line, sizeof(line), "case %s %s", sc->c->id,
+		 vd_behavior_name(rc.verdict));
+	logf_line(v, s, line);
+	store_result(v, agent, &rc);
+}
+
+static void do_case_info(struct srv *v, struct sess *s)
+{
+	char why[128];
+	const struct srv_case *sc =
+		lookup_case(v, s->req_path, why, sizeof(why));
+	if (sc == NULL) {
+		refuse(v, s, 1008, why);
+		return;
+	}
+	json_t *o = json_object();
+	json_t *desc = json_string(sc->c->description ? sc->c->description : "");
+	if (desc == NULL)
+		desc = json_string("");
+	json_object_set_new(o, "id", json_string(sc->c->id));
+	json_object_set_new(o, "description", desc);
+	char *text = json_dumps(o, 0);
+	json_decref(o);
+	if (text == NULL) {
+		refuse(v, s, 1011, "out of memory");
+		return;
+	}
+	if (open_ws(v, s) == 0) {
+		send_text(s, text);
+		sess_close(s, 1, 1000, NULL, 0);
+		logf_line(v, s, sc->c->id);
+	}
+	free(text);
+}
+
+static void do_case_status(struct srv *v, struct sess *s)
+{
+	char agent[256], why[128];
+	if (get_agent(s->req_path, agent, sizeof(agent), why, sizeof(why)) != 0) {
+		refuse(v, s, 1008, why);
+		return;
+	}
+	const struct srv_case *sc =
+		lookup_case(v, s->req_path, why, sizeof(why));
+	if (sc == NULL) {
+		refuse(v, s, 1008, why);
+		return;
+	}
+	/* Autobahn waits for the result; connections are served one at a
+	 * time here, so a result that is not there now never will be. */
+	const struct res_case *r = find_result(v, agent, sc->c->id);
+	if (r == NULL) {
+		snprintf(why, sizeof(why), "case %s has not run for this agent",
+			 sc->c->id);
+		refuse(v, s, 1008, why);
+		return;
+	}
+	char text[64];
+	snprintf(text, sizeof(text), "{\"behavior\": \"%s\"}",
+		 vd_behavior_name(r->behavior));
+	if (open_ws(v, s) != 0)
+		return;
+	send_text(s, text);
+	sess_close(s, 1, 1000, NULL, 0);
+	logf_line(v, s, text);
+}
+
+/* /updateReports and /stopServer: the close tells the client the report
+ * is on disk (1011 when it could not be written). */
+static void do_reports(struct srv *v, struct sess *s, int stop)
+{
+	char flag[16];
+	if (!stop && run_server_query_get(s->req_path, "shutdownOnComplete",
+					  flag, sizeof(flag)) >= 0 &&
+	    (strcmp(flag, "true") == 0 || strcmp(flag, "1") == 0))
+		stop = 1;
+	/* Nothing changed since the last successful write: the files on
+	 * disk are current (writing every format takes a while). */
+	int rc = v->dirty || !v->written ? write_reports(v) : 0;
+	if (stop)
+		v->stopping = 1;
+	if (open_ws(v, s) != 0)
+		return;
+	if (rc != 0) {
+		logf_line(v, s, v->report_err);
+		sess_close(s, 1, 1011, "cannot write the report", 23);
+		return;
+	}
+	sess_close(s, 1, 1000, NULL, 0);
+	logf_line(v, s, stop ? "reports written; stopping" : "reports written");
+}
+
+static void do_not_found(struct srv *v, struct sess *s)
+{
+	static const char body[] = "wsprobe server: unknown path (see "
+				   "/getCaseCount, /runCase, /getCaseInfo, "
+				   "/getCaseStatus, /updateReports, /stopServer)\n";
+	char resp[512];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 404 Not Found\r\n"
+			 "Content-Type: text/plain\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s",
+			 sizeof(body) - 1, body);
+	if (n > 0 && (size_t)n < sizeof(resp))
+		net_write_all(&s->conn, resp, (size_t)n,
+			      clk_deadline_in_ms(sess_scaled_ms(s, 1.0)));
+	logf_line(v, s, "404");
+	sess_drop(s);
+}
+
+static int path_is(const struct sess *s, size_t plen, const char *p)
+{
+	return plen == strlen(p) && memcmp(s->req_path, p, plen) == 0;
+}
+
+static void serve_one(struct srv *v, struct net_conn *c)
+{
+	const struct run_server_opts *o = v->o;
+	int64_t hs_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms
+						    : 5000;
+	if (v->have_tls &&
+	    net_tls_handshake(c, &v->tls, NULL,
+			      clk_deadline_in_ms((int64_t)((double)hs_ms *
+							   scale_of(o)))) != 0) {
+		if (o->log != NULL) {
+			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer,
+				c->errmsg);
+			fflush(o->log);
+		}
+		net_close(c);
+		return;
+	}
+	struct sess s;
+	struct sess_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = WSP_ROLE_SERVER;
+	cfg.seed = o->seed;
+	cfg.max_message = o->max_message;
+	cfg.timeout_scale = o->timeout_scale;
+	cfg.open_timeout_ms = hs_ms;
+	cfg.record = 1;
+	if (sess_init(&s, &cfg) != 0) {
+		net_close(c);
+		return;
+	}
+	memcpy(v->peer, c->peer, sizeof(v->peer));
+	if (sess_read_request(&s, c) != 0) {
+		if (o->log != NULL) {
+			fprintf(o->log, "wsprobe server: %s: %s\n", v->peer,
+				s.open_error);
+			fflush(o->log);
+		}
+		sess_free(&s);
+		return;
+	}
+	size_t plen = run_server_path_len(s.req_path);
+	if (path_is(&s, plen, "/getCaseCount"))
+		do_case_count(v, &s);
+	else if (path_is(&s, plen, "/runCase"))
+		do_run_case(v, &s);
+	else if (path_is(&s, plen, "/getCaseInfo"))
+		do_case_info(v, &s);
+	else if (path_is(&s, plen, "/getCaseStatus"))
+		do_case_status(v, &s);
+	else if (path_is(&s, plen, "/updateReports"))
+		do_reports(v, &s, 0);
+	else if (path_is(&s, plen, "/stopServer"))
+		do_reports(v, &s, 1);
+	else
+		do_not_found(v, &s);
+	if (s.state != SESS_CLOSED)
+		sess_drop(&s);
+	sess_free(&s);
+}
+
+/* Loads the case files and picks the selected client-role cases. */
+static int load_cases(struct srv *v, char *err, size_t errlen)
+{
+	int rc = run_load(v->o->src, &v->files, &v->nfiles, err, errlen);
+	if (rc != 0)
+		return rc;
+	size_t total = 0;
+	for (size_t i = 0; i < v->nfiles; i++)
+		total += v->files[i].ncases;
+	v->cases = calloc(total ? total : 1, sizeof(*v->cases));
+	if (v->cases == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return WSP_E_NOMEM;
+	}
+	for (size_t i = 0; i < v->nfiles; i++)
+		for (size_t k = 0; k < v->files[i].ncases; k++) {
+			const struct lcase_meta *c = &v->files[i].cases[k];
+			if ((c->roles & LCASE_ROLE_CLIENT) &&
+			    run_selected(v->o->sel, c->id))
+				v->cases[v->ncases++] =
+					(struct srv_case){&v->files[i], c};
+		}
+	qsort(v->cases, v->ncases, sizeof(*v->cases), cmp_cases);
+	return 0;
+}
+
+static void srv_free(struct srv *v)
+{
+	for (size_t i = 0; i < v->nfiles; i++)
+		lcase_file_free(&v->files[i]);
+	free(v->files);
+	free(v->cases);
+	if (v->have_tls)
+		net_tls_free(&v->tls);
+}
+
+int run_server(const struct run_server_opts *o, struct res_run *results,
+	       char *err, size_t errlen)
+{
+	struct srv v;
+	memset(&v, 0, sizeof(v));
+	v.o = o;
+	v.results = results;
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
+		snprintf(err, errlen, "--tls-cert and --tls-key go together");
+		return WSP_E_INVAL;
+	}
+	int rc = load_cases(&v, err, errlen);
+	if (rc != 0) {
+		srv_free(&v);
+		return rc;
+	}
+	if (o->tls_cert != NULL) {
+		if (net_tls_server_init(&v.tls, o->tls_cert, o->tls_key, err,
+					errlen) != 0) {
+			srv_free(&v);
+			return WSP_E_INVAL;
+		}
+		v.have_tls = 1;
+	}
+	/* Extensions are declined (open.pmd NULL): the cases that negotiate
+	 * permessage-deflate say so themselves. */
+	v.open.protocols = o->protocols;
+	v.open.nprotocols = o->nprotocols;
+	struct net_listener l;
+	rc = net_listen(&l, o->host, o->port, 128);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s", l.errmsg);
+		srv_free(&v);
+		return rc;
+	}
+	uint16_t port = net_listener_port(&l);
+	int v6 = o->host != NULL && strchr(o->host, ':') != NULL;
+	snprintf(v.target, sizeof(v.target), "%s%s%s:%u", v6 ? "[" : "",
+		 o->host != NULL ? o->host : "*", v6 ? "]" : "", (unsigned)port);
+	if (o->ready != NULL)
+		o->ready(port, o->user);
+	while (!v.stopping && (o->stop == NULL || !*o->stop)) {
+		struct net_conn c;
+		net_conn_init(&c);
+		rc = net_accept(&l, &c, clk_deadline_in_ms(200));
+		if (rc != 0)
+			continue; /* timeout, or a failed accept: go on */
+		serve_one(&v, &c);
+	}
+	net_listener_close(&l);
+	/* Whatever stopped the server, what ran is written (unless the last
+	 * /updateReports or /stopServer already wrote exactly this). */
+	if (v.dirty || !v.written)
+		write_reports(&v);
+	if (v.report_err[0] != '\0')
+		snprintf(err, errlen, "cannot write the report: %s", v.report_err);
+	srv_free(&v);
+	return 0;
+}

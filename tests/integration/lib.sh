@@ -1,0 +1,141 @@
+# lib.sh: shared by the integration test scripts (sourced, POSIX sh).
+#
+# Counting: ok NAME / bad NAME DETAIL... and finish, which prints
+# "NAME: N passed, M failed" and returns non-zero on a failure.
+# Processes: start_peer LABEL PORTFILE COMMAND... starts a peer in the
+# background, remembers its pid, and waits (bounded) until it has written
+# its port into PORTFILE; stop_peers ends exactly the pids started here.
+# Every script sets `trap cleanup EXIT` and makes INT, TERM, HUP and PIPE
+# exit, so its peers, the wsprobe run in progress and its scratch
+# directory go away also when it fails or is interrupted.
+#
+# Variables a script may rely on after `. lib.sh`:
+#   WSPROBE   the binary under test (absolute path)
+#   ROOT      the source tree
+#   PY        Debian's python3 (python3-websockets lives there)
+#   TMP       a scratch directory, removed on exit
+#   RESULTS   tests/integration/results.py, run with $PY
+
+pass=0
+fail=0
+pids=""
+runpid=""
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=${PY:-/usr/bin/python3}
+RESULTS="$ROOT/tests/integration/results.py"
+# Hard limit on one wsprobe run, so a hang fails the test instead of
+# hanging it (timeout exits 124).
+RUN_LIMIT=${RUN_LIMIT:-120}
+
+WSPROBE=${1:-$ROOT/wsprobe}
+case "$WSPROBE" in
+/*) ;;
+*) WSPROBE="$(pwd)/$WSPROBE" ;;
+esac
+if [ ! -x "$WSPROBE" ]; then
+	echo "$0: no wsprobe binary at $WSPROBE (run make first)" >&2
+	exit 2
+fi
+if [ ! -x "$PY" ]; then
+	echo "$0: $PY not found (sh scripts/install-deps.sh --test)" >&2
+	exit 2
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsprobe-it.XXXXXX")
+
+ok() {
+	pass=$((pass + 1))
+	echo "  ok    $1"
+}
+
+bad() {
+	fail=$((fail + 1))
+	echo "  FAIL  $1: $(shift; echo "$*")"
+}
+
+# check NAME COMMAND...: ok when the command exits 0, else bad with its
+# output.
+check() {
+	check_name=$1
+	shift
+	if "$@" >"$TMP/check.out" 2>&1; then
+		ok "$check_name"
+	else
+		bad "$check_name" "$(head -20 "$TMP/check.out")"
+	fi
+}
+
+stop_peers() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		# Bounded wait: a peer that ignores SIGTERM gets SIGKILL.
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	pids=""
+}
+
+cleanup() {
+	if [ -n "$runpid" ]; then
+		kill "$runpid" 2>/dev/null
+		wait "$runpid" 2>/dev/null
+	fi
+	stop_peers
+	rm -rf "$TMP"
+}
+
+# start_peer LABEL PORTFILE COMMAND...: the port is then in $port.
+start_peer() {
+	label=$1
+	pf=$2
+	shift 2
+	rm -f "$pf"
+	"$@" >"$TMP/$label.log" 2>&1 &
+	pids="$pids $!"
+	i=0
+	while [ ! -s "$pf" ]; do
+		if [ $i -ge 200 ] || ! kill -0 "$!" 2>/dev/null; then
+			echo "$0: peer $label did not start:" >&2
+			cat "$TMP/$label.log" >&2
+			port=""
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	port=$(cat "$pf")
+	return 0
+}
+
+# in_background COMMAND...: runs the command in the background and waits
+# for it, so that a signal reaches the script's trap at once (sh runs traps
+# only between commands, and `wait` is interruptible while a foreground
+# command is not); cleanup kills it.  The exit code is in $rc.
+in_background() {
+	"$@" &
+	runpid=$!
+	wait "$runpid"
+	rc=$?
+	runpid=""
+}
+
+# wsprobe_run OUTFILE ARGS...: runs wsprobe under the hard limit with its
+# stdout and stderr in OUTFILE; the exit code is in $rc.
+wsprobe_run() {
+	out=$1
+	shift
+	in_background timeout -k 5 "$RUN_LIMIT" "$WSPROBE" "$@" >"$out" 2>&1
+}
+
+finish() {
+	echo "$1: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}

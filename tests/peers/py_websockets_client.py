@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""py_websockets_client.py: an Autobahn|Testsuite fuzzingserver client
+driver built on Debian's python3-websockets, written the way the websockets
+project drives Autobahn (shared/reference/autobahn.md section 6), so that
+`wsprobe server` can be checked against a real third-party client:
+
+  1. /getCaseCount: one text message, the number of cases;
+  2. for each case, /runCase?case=N&agent=AGENT: every message is sent back
+     as it came; Pings, the closing handshake and failing the connection
+     are the library's own behaviour, which is what is under test;
+  3. /updateReports?agent=AGENT: the server closes once the reports are
+     written.
+
+max_size is 2^25 bytes, as in websockets' own compliance client;
+compression is off (not offered).
+
+Usage: /usr/bin/python3 py_websockets_client.py ws://127.0.0.1:PORT AGENT
+(Use Debian's /usr/bin/python3: python3-websockets is installed for it.)
+Exits 0 once /updateReports has closed, 1 on a driver error.
+"""
+import asyncio
+import sys
+import urllib.parse
+
+import websockets
+
+
+async def run_case(uri):
+    try:
+        async with websockets.connect(uri, max_size=2 ** 25,
+                                      compression=None) as ws:
+            async for message in ws:
+                await ws.send(message)
+    except websockets.exceptions.WebSocketException:
+        pass  # the case's business: go on with the next one
+
+
+async def main(base, agent):
+    async with websockets.connect(base + "/getCaseCount") as ws:
+        count = int(await ws.recv())
+    a = urllib.parse.quote(agent, safe="")
+    for i in range(1, count + 1):
+        await run_case("%s/runCase?case=%d&agent=%s" % (base, i, a))
+    async with websockets.connect(base + "/updateReports?agent=" + a) as ws:
+        try:
+            await ws.recv()
+        except websockets.exceptions.ConnectionClosed:
+            pass
+    print("ran %d cases as %s" % (count, agent))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: py_websockets_client.py URL AGENT\n")
+        sys.exit(2)
+    try:
+        asyncio.run(main(sys.argv[1].rstrip("/"), sys.argv[2]))
+    except Exception as e:  # a driver error, not a case verdict
+        sys.stderr.write("%s\n" % e)
+        sys.exit(1)

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// ws_autobahn_client.js: an Autobahn|Testsuite fuzzingserver client driver
+// built on the npm package `ws` (the version pinned in package-lock.json
+// beside this file), written the way client projects write theirs
+// (shared/reference/autobahn.md section 6), so `wsprobe server` can be
+// checked against a real third-party client that it did not write:
+//
+//   1. /getCaseCount: one text message, the number of cases;
+//   2. for each case, /runCase?case=N&agent=AGENT: every message is sent
+//      back as it came (text as text, binary as binary); Pings, Pongs,
+//      the closing handshake and failing the connection are the library's
+//      own behaviour, which is what is under test;
+//   3. /updateReports?agent=AGENT: the server closes once the reports are
+//      written.
+//
+// maxPayload is raised to 2^25 bytes (websockets uses the same) so that
+// large-message cases reach the framing code rather than the size limit;
+// permessage-deflate is not offered.
+//
+// Usage: node ws_autobahn_client.js ws://127.0.0.1:PORT AGENT
+// Exits 0 once /updateReports has closed, 1 on a driver error.
+'use strict';
+
+const path = require('path');
+const WebSocket = require(path.join(__dirname, 'node_modules', 'ws'));
+
+if (process.argv.length !== 4) {
+	process.stderr.write('usage: node ws_autobahn_client.js URL AGENT\n');
+	process.exit(2);
+}
+const base = process.argv[2].replace(/\/+$/, '');
+const agent = process.argv[3];
+const opts = { maxPayload: 1 << 25, perMessageDeflate: false };
+
+// Opens base + target and resolves when the connection is gone.
+function connect(target, onMessage) {
+	return new Promise((resolve) => {
+		const ws = new WebSocket(base + target, opts);
+		ws.on('message', (data, isBinary) => onMessage(ws, data, isBinary));
+		// A protocol error from the server is the case's business: the
+		// library has already failed the connection; go on.
+		ws.on('error', () => {});
+		ws.on('close', () => resolve());
+	});
+}
+
+async function main() {
+	let count = -1;
+	await connect('/getCaseCount', (ws, data) => {
+		count = Number(data.toString());
+	});
+	if (!Number.isInteger(count) || count < 0) {
+		process.stderr.write('no case count from ' + base + '\n');
+		process.exit(1);
+	}
+	const a = encodeURIComponent(agent);
+	for (let i = 1; i <= count; i++) {
+		await connect('/runCase?case=' + i + '&agent=' + a,
+			(ws, data, isBinary) => ws.send(data, { binary: isBinary }));
+	}
+	await connect('/updateReports?agent=' + a, () => {});
+	process.stdout.write('ran ' + count + ' cases as ' + agent + '\n');
+}
+
+main().catch((e) => {
+	process.stderr.write(String(e) + '\n');
+	process.exit(1);
+});
