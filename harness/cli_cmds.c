@@ -389,7 +389,9 @@ static int client_like(int argc, char **argv, int is_run)
 	size_t ntable = is_run ? sizeof(run_table) / sizeof(run_table[0])
 			       : sizeof(client_table) / sizeof(client_table[0]);
 	int rc = cli_parse(argc, argv, table, ntable, client_set, &a,
-			   is_run ? "wsprobe run FILE.lua... --url URL [options]"
+			   is_run ? "wsprobe run FILE.lua... --url URL [options]\n"
+				    "       wsprobe run FILE.lua... --listen HOST:PORT "
+				    "[server options]"
 				  : "wsprobe client [options] URL...",
 			   pos, &npos, err, sizeof(err));
 	if (rc != 0) {
@@ -534,6 +536,15 @@ int cli_client(int argc, char **argv)
 
 int cli_run(int argc, char **argv)
 {
+	/* With --listen the files are played in the server role, against a
+	 * client driver: the server command's options apply. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--listen") == 0 || strcmp(argv[i], "-l") == 0 ||
+		    strncmp(argv[i], "--listen=", 9) == 0)
+			return cli_server(argc, argv);
+	}
 	return client_like(argc, argv, 1);
 }
 

@@ -58,6 +58,7 @@ struct server_args {
 	double scale;
 	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
 	size_t nlists;
+	struct run_source src;         /* `wsprobe run FILE... --listen` */
 };
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (NULL for any) and port. */
@@ -250,6 +251,8 @@ static int serve(struct server_args *a, struct run_server_spec *spec)
 		for (size_t i = 0; i < spec->nexclude; i++)
 			sel.exclude[sel.nexclude++] = spec->exclude[i];
 	o.sel = &sel;
+	if (a->src.paths != NULL)
+		o.src = &a->src;
 	o.agent_rules = spec->agent_rules;
 	o.nagent_rules = spec->nagent_rules;
 	o.protocols = (const char *const *)spec->protocols;
@@ -336,7 +339,12 @@ int cli_server(int argc, char **argv)
 		code = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (npos > 0) {
+	if (npos > 0 && strcmp(argv[0], "run") == 0) {
+		/* `wsprobe run FILE.lua... --listen HOST:PORT`: the user's case
+		 * files in the server role. */
+		a.src.paths = (const char *const *)pos;
+		a.src.npaths = (size_t)npos;
+	} else if (npos > 0) {
 		fprintf(stderr, "wsprobe server: unexpected argument '%s' (see "
 				"wsprobe server --help)\n", pos[0]);
 		code = CLI_EXIT_USAGE;

@@ -27,6 +27,15 @@ expect_out help-exit-codes "target unreachable" "$bin" --help
 expect_out version-string "^wsprobe [0-9]" "$bin" --version
 expect_out version-zlib "zlib 1\." "$bin" --version
 expect_out unknown-names-it "no-such-option" "$bin" --no-such-option
+expect server-help 0 "$bin" server --help
+expect run-help 0 "$bin" run --help
+expect report-help 0 "$bin" report --help
+expect list-missing-file 3 "$bin" list /nonexistent/cases.lua
+expect client-no-url 2 "$bin" client
+expect client-bad-url 3 "$bin" client -q http://127.0.0.1:1/
+expect client-unreachable 4 "$bin" client -q ws://127.0.0.1:1/
+expect echo-no-listen 2 "$bin" echo
+expect_out list-has-2.10 "^2.10 " "$bin" list --cases '2.*'
 rm -f /tmp/wsprobe-cli.$$
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
