@@ -16,6 +16,7 @@
 #include "echo.h"
 #include "rep.h"
 #include "run.h"
+#include "reqs_embed.h"
 #include "spec.h"
 #include "wsp_err.h"
 
@@ -35,50 +36,6 @@ static void catch_stop_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (NULL for any) and port. */
-static int parse_listen(const char *s, char *host, size_t cap,
-			const char **hostp, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	if (colon == NULL)
-		return -1;
-	size_t hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		s++;
-		hl -= 2;
-	}
-	if (hl >= cap)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	*hostp = hl ? host : NULL;
-	uint64_t p;
-	if (cli_parse_u64(colon + 1, 0, 65535, &p) != 0)
-		return -1;
-	*port = (uint16_t)p;
-	return 0;
-}
-
-/* Adds a comma-separated list of patterns to pats. */
-static int add_patterns(const char **pats, size_t *n, char *list, char *err,
-			size_t errlen, const char *opt)
-{
-	for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
-	     t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ')
-			t++;
-		if (*t == '\0')
-			continue;
-		if (*n == RUN_MAX_PATTERNS) {
-			snprintf(err, errlen, "%s: at most %d patterns", opt,
-				 RUN_MAX_PATTERNS);
-			return -1;
-		}
-		pats[(*n)++] = t;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -109,7 +66,7 @@ static int echo_set(void *ctx, int id, const char *val, char *err, size_t errlen
 	switch (id) {
 	case E_LISTEN:
 		a->listen = val;
-		if (parse_listen(val, a->host, sizeof(a->host), &a->o.host,
+		if (cli_parse_listen(val, a->host, sizeof(a->host), &a->o.host,
 				 &a->o.port) != 0) {
 			snprintf(err, errlen, "echo: --listen takes HOST:PORT, not '%s'",
 				 val);
@@ -271,9 +228,9 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 			return -1;
 		a->lists[a->nlists++] = copy;
 		if (id == C_CASES)
-			return add_patterns(a->sel.include, &a->sel.ninclude, copy,
+			return cli_split_list(a->sel.include, &a->sel.ninclude, RUN_MAX_PATTERNS, copy,
 					    err, errlen, "--cases");
-		return add_patterns(a->sel.exclude, &a->sel.nexclude, copy, err,
+		return cli_split_list(a->sel.exclude, &a->sel.nexclude, RUN_MAX_PATTERNS, copy, err,
 				    errlen, "--exclude");
 	case C_AGENT:
 		a->agent = val;
@@ -552,16 +509,18 @@ int cli_run(int argc, char **argv)
  * wsprobe list
  */
 
-enum { L_CASES, L_JSON };
+enum { L_CASES, L_JSON, L_COVERAGE };
 
 static const struct cli_opt list_table[] = {
 	{"cases", 'c', 1, "PATTERNS", "only the cases these patterns name (repeatable)", L_CASES},
 	{"json", 0, 0, NULL, "print {\"cases\": [{\"id\", \"title\", \"roles\", \"requirements\"}]}", L_JSON},
+	{"coverage", 0, 0, NULL, "per RFC and level, the wire-testable requirements the cases cite, and those none does", L_COVERAGE},
 };
 
 struct list_args {
 	struct run_select sel;
 	int json;
+	int coverage;
 	char *lists[RUN_MAX_PATTERNS];
 	size_t nlists;
 };
@@ -573,13 +532,17 @@ static int list_set(void *ctx, int id, const char *val, char *err, size_t errlen
 		a->json = 1;
 		return 0;
 	}
+	if (id == L_COVERAGE) {
+		a->coverage = 1;
+		return 0;
+	}
 	if (a->nlists == RUN_MAX_PATTERNS)
 		return -1;
 	char *copy = strdup(val);
 	if (copy == NULL)
 		return -1;
 	a->lists[a->nlists++] = copy;
-	return add_patterns(a->sel.include, &a->sel.ninclude, copy, err, errlen,
+	return cli_split_list(a->sel.include, &a->sel.ninclude, RUN_MAX_PATTERNS, copy, err, errlen,
 			    "--cases");
 }
 
@@ -607,6 +570,112 @@ static int cmp_items(const void *x, const void *y)
 	return lcase_id_cmp(a->c->id, b->c->id);
 }
 
+/* --coverage: the requirements table compiled in (reqs_embed.h) against
+ * the requirement ids the listed cases cite.  A wire-testable row counts as
+ * covered when a case whose roles include the row's role cites it: "server"
+ * rows need a case for servers, "client" rows a case for clients,
+ * "endpoint" rows any case.  Rows for intermediaries apply to neither role
+ * a case can test; they are counted apart. */
+
+#define COV_LEVELS 8
+
+/* Column col (0-based) of the tab-separated line[0..n) into out (NUL-
+ * terminated, truncated to cap). */
+static void cov_col(const char *line, size_t n, int col, char *out, size_t cap)
+{
+	size_t i = 0;
+	for (int c = 0; c < col && i < n; i++)
+		if (line[i] == '\t')
+			c++;
+	size_t k = 0;
+	while (i < n && line[i] != '\t' && k + 1 < cap)
+		out[k++] = line[i++];
+	out[k] = '\0';
+}
+
+static int cov_cited(const struct list_item *items, size_t n, const char *id,
+		     const char *role)
+{
+	unsigned need = strcmp(role, "server") == 0   ? LCASE_ROLE_SERVER
+			: strcmp(role, "client") == 0 ? LCASE_ROLE_CLIENT
+						      : LCASE_ROLE_SERVER |
+								LCASE_ROLE_CLIENT;
+	for (size_t i = 0; i < n; i++) {
+		if ((items[i].c->roles & need) == 0)
+			continue;
+		for (size_t r = 0; r < items[i].c->nreqs; r++)
+			if (strcmp(items[i].c->reqs[r], id) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static void print_coverage(const struct list_item *items, size_t n)
+{
+	static const char *const rfcs[] = {"RFC6455", "RFC7692"};
+	static const char *const levels[COV_LEVELS] = {
+		"MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "RECOMMENDED",
+		"MAY", "OPTIONAL", "NOT RECOMMENDED"};
+	for (size_t f = 0; f < 2; f++) {
+		unsigned tot[COV_LEVELS] = {0}, cov[COV_LEVELS] = {0};
+		unsigned inter = 0;
+		printf("%s%s (wire-testable rows cited by a case of the "
+		       "row's role)\n", f ? "\n" : "", rfcs[f]);
+		for (int pass = 0; pass < 2; pass++) {
+			const char *p = rep_reqs_tsv;
+			const char *end = rep_reqs_tsv + rep_reqs_tsv_len;
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			p = nl != NULL ? nl + 1 : end; /* header line */
+			if (pass == 1)
+				printf("  not cited:\n");
+			while (p < end) {
+				nl = memchr(p, '\n', (size_t)(end - p));
+				size_t len = nl != NULL ? (size_t)(nl - p)
+							: (size_t)(end - p);
+				char id[64], rfc[16], level[32], role[32], wt[8],
+					sum[160];
+				cov_col(p, len, 0, id, sizeof(id));
+				cov_col(p, len, 1, rfc, sizeof(rfc));
+				cov_col(p, len, 3, level, sizeof(level));
+				cov_col(p, len, 4, role, sizeof(role));
+				cov_col(p, len, 5, wt, sizeof(wt));
+				p += len + 1;
+				if (strcmp(rfc, rfcs[f]) != 0 ||
+				    strcmp(wt, "yes") != 0)
+					continue;
+				if (strcmp(role, "intermediary") == 0) {
+					inter += pass == 0;
+					continue;
+				}
+				size_t lv = 0;
+				while (lv < COV_LEVELS &&
+				       strcmp(levels[lv], level) != 0)
+					lv++;
+				if (lv == COV_LEVELS)
+					continue;
+				int c = cov_cited(items, n, id, role);
+				if (pass == 0) {
+					tot[lv]++;
+					cov[lv] += (unsigned)c;
+				} else if (!c) {
+					cov_col(p - len - 1, len, 6, sum,
+						sizeof(sum));
+					printf("    %-17s %-11s %-8s %s\n", id,
+					       level, role, sum);
+				}
+			}
+			for (size_t lv = 0; pass == 0 && lv < COV_LEVELS; lv++)
+				if (tot[lv] > 0)
+					printf("  %-15s %3u/%-3u %3u%%\n",
+					       levels[lv], cov[lv], tot[lv],
+					       cov[lv] * 100 / tot[lv]);
+			if (pass == 0 && inter > 0)
+				printf("  (%u intermediary rows: no case role "
+				       "applies)\n", inter);
+		}
+	}
+}
+
 int cli_list(int argc, char **argv)
 {
 	struct list_args a;
@@ -618,7 +687,8 @@ int cli_list(int argc, char **argv)
 		return CLI_EXIT_INTERNAL;
 	int rc = cli_parse(argc, argv, list_table,
 			   sizeof(list_table) / sizeof(list_table[0]), list_set, &a,
-			   "wsprobe list [--cases PATTERNS] [--json] [FILE.lua...]",
+			   "wsprobe list [--cases PATTERNS] [--json] [--coverage] "
+			   "[FILE.lua...]",
 			   pos, &npos, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0) {
@@ -646,8 +716,12 @@ int cli_list(int argc, char **argv)
 				items[n++].c = &files[i].cases[k];
 	if (items != NULL)
 		qsort(items, n, sizeof(*items), cmp_items);
-	if (a.json)
+	if (a.coverage && items != NULL) {
+		print_coverage(items, n);
+		n = 0; /* no case list */
+	} else if (a.json) {
 		printf("{\"cases\": [");
+	}
 	for (size_t i = 0; items != NULL && i < n; i++) {
 		const struct lcase_meta *c = items[i].c;
 		if (a.json) {
@@ -670,7 +744,7 @@ int cli_list(int argc, char **argv)
 			printf("%-9s %s\n", c->id, c->title);
 		}
 	}
-	if (a.json)
+	if (a.json && !a.coverage)
 		printf("\n]}\n");
 	free(items);
 	for (size_t i = 0; i < nfiles; i++)

@@ -160,3 +160,44 @@ int cli_parse_double(const char *s, double min, double max, double *out)
 	*out = v;
 	return 0;
 }
+
+int cli_parse_listen(const char *s, char *host, size_t cap, const char **hostp,
+		     uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (colon == NULL)
+		return -1;
+	size_t hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= cap)
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	*hostp = hl ? host : NULL;
+	uint64_t p;
+	if (cli_parse_u64(colon + 1, 0, 65535, &p) != 0)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int cli_split_list(const char **out, size_t *n, size_t max, char *list,
+		   char *err, size_t errlen, const char *opt)
+{
+	for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		if (*t == '\0')
+			continue;
+		if (*n == max) {
+			snprintf(err, errlen, "%s: at most %zu patterns", opt, max);
+			return -1;
+		}
+		out[(*n)++] = t;
+	}
+	return 0;
+}

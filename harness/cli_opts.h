@@ -50,4 +50,16 @@ void cli_help(FILE *out, const char *usage, const struct cli_opt *opts,
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_parse_double(const char *s, double min, double max, double *out);
 
+/* Splits a comma-separated list in place (list is modified) and appends
+ * its non-empty items, leading spaces dropped, to out[*n..max).  Returns 0,
+ * or -1 with "OPT: at most MAX patterns" in err when there are too many. */
+int cli_split_list(const char **out, size_t *n, size_t max, char *list,
+		   char *err, size_t errlen, const char *opt);
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (any address) into host[0..cap)
+ * (*hostp is NULL for any address, else host) and *port (0 allowed: any
+ * free port).  Returns 0 or -1. */
+int cli_parse_listen(const char *s, char *host, size_t cap, const char **hostp,
+		     uint16_t *port);
+
 #endif

@@ -61,50 +61,6 @@ struct server_args {
 	struct run_source src;         /* `wsprobe run FILE... --listen` */
 };
 
-/* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (NULL for any) and port. */
-static int split_listen(const char *s, char *host, size_t cap,
-			const char **hostp, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	if (colon == NULL)
-		return -1;
-	size_t hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		s++;
-		hl -= 2;
-	}
-	if (hl >= cap)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	*hostp = hl ? host : NULL;
-	uint64_t p;
-	if (cli_parse_u64(colon + 1, 0, 65535, &p) != 0)
-		return -1;
-	*port = (uint16_t)p;
-	return 0;
-}
-
-static int add_list(const char **pats, size_t *n, char *list, char *err,
-		    size_t errlen, const char *opt)
-{
-	char *save = NULL;
-	for (char *t = strtok_r(list, ",", &save); t != NULL;
-	     t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ')
-			t++;
-		if (*t == '\0')
-			continue;
-		if (*n == RUN_MAX_PATTERNS) {
-			snprintf(err, errlen, "server: %s: at most %d patterns",
-				 opt, RUN_MAX_PATTERNS);
-			return -1;
-		}
-		pats[(*n)++] = t;
-	}
-	return 0;
-}
-
 static int server_set(void *ctx, int id, const char *val, char *err,
 		      size_t errlen)
 {
@@ -113,7 +69,7 @@ static int server_set(void *ctx, int id, const char *val, char *err,
 	switch (id) {
 	case S_LISTEN:
 		a->listen = val;
-		if (split_listen(val, a->host, sizeof(a->host), &a->hostp,
+		if (cli_parse_listen(val, a->host, sizeof(a->host), &a->hostp,
 				 &a->port) != 0) {
 			snprintf(err, errlen, "server: --listen takes HOST:PORT, "
 					      "not '%s'", val);
@@ -132,9 +88,9 @@ static int server_set(void *ctx, int id, const char *val, char *err,
 			return -1;
 		a->lists[a->nlists++] = copy;
 		if (id == S_CASES)
-			return add_list(a->sel.include, &a->sel.ninclude, copy,
+			return cli_split_list(a->sel.include, &a->sel.ninclude, RUN_MAX_PATTERNS, copy,
 					err, errlen, "--cases");
-		return add_list(a->sel.exclude, &a->sel.nexclude, copy, err,
+		return cli_split_list(a->sel.exclude, &a->sel.nexclude, RUN_MAX_PATTERNS, copy, err,
 				errlen, "--exclude");
 	case S_REPORT:
 		a->report_dir = val;

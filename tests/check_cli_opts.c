@@ -118,6 +118,34 @@ START_TEST(cli_opts_numbers)
 }
 END_TEST
 
+START_TEST(cli_opts_lists_and_listen)
+{
+	const char *out[3];
+	size_t n = 0;
+	char err[128];
+	char l1[] = "1.*, 2.10,,3.1";
+	ck_assert_int_eq(cli_split_list(out, &n, 3, l1, err, sizeof(err), "--cases"), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(out[1], "2.10");
+	char l2[] = "4.*";
+	ck_assert_int_eq(cli_split_list(out, &n, 3, l2, err, sizeof(err), "--cases"), -1);
+	ck_assert_str_eq(err, "--cases: at most 3 patterns");
+	char host[64];
+	const char *hp;
+	uint16_t port;
+	ck_assert_int_eq(cli_parse_listen("127.0.0.1:9001", host, sizeof(host), &hp, &port), 0);
+	ck_assert_str_eq(hp, "127.0.0.1");
+	ck_assert_uint_eq(port, 9001);
+	ck_assert_int_eq(cli_parse_listen("[::1]:0", host, sizeof(host), &hp, &port), 0);
+	ck_assert_str_eq(hp, "::1");
+	ck_assert_uint_eq(port, 0);
+	ck_assert_int_eq(cli_parse_listen(":80", host, sizeof(host), &hp, &port), 0);
+	ck_assert_ptr_null(hp);
+	ck_assert_int_eq(cli_parse_listen("localhost", host, sizeof(host), &hp, &port), -1);
+	ck_assert_int_eq(cli_parse_listen("h:65536", host, sizeof(host), &hp, &port), -1);
+}
+END_TEST
+
 Suite *cli_opts_suite(void)
 {
 	Suite *s = suite_create("cli_opts");
@@ -126,6 +154,7 @@ Suite *cli_opts_suite(void)
 	tcase_add_loop_test(tc, cli_opts_errors_are_one_line, 0,
 			    (int)(sizeof(errs) / sizeof(errs[0])));
 	tcase_add_test(tc, cli_opts_numbers);
+	tcase_add_test(tc, cli_opts_lists_and_listen);
 	suite_add_tcase(s, tc);
 	return s;
 }
