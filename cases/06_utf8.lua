@@ -10,64 +10,9 @@
 -- invalid generated case (Autobahn's closedByWrongEndpointIsFatal): a peer
 -- that ignores invalid UTF-8 is a failure, not only a close problem.
 
--- Encodes frames as this side must send them (a client masks, a server
--- does not), with mask keys drawn from a generator seeded by the case id,
--- so the bytes are the same whatever the number of jobs.
-local function framer(s, id)
-  local st = 0x2545f491
-  for i = 1, #id do st = (st * 33 + id:byte(i)) & 0xffffffff end
-  local mask = s.role == "client"
-  local f = {}
-  local function key()
-    st = (st * 1103515245 + 12345) & 0xffffffff
-    return string.pack(">I4", st ~= 0 and st or 0x5a5a5a5a)
-  end
-  local function xor(p, k)
-    local kb, out = { k:byte(1, 4) }, {}
-    for i = 1, #p, 4096 do
-      local b = { p:byte(i, i + 4095) }
-      for j = 1, #b do b[j] = b[j] ~ kb[(i + j - 2) % 4 + 1] end
-      out[#out + 1] = string.char(table.unpack(b))
-    end
-    return table.concat(out)
-  end
-  -- The header of a frame announcing n payload bytes (mask key included)
-  -- and the function that masks its payload.
-  local function header(opcode, fin, n)
-    local b0 = (fin == false and 0 or 0x80) | opcode
-    local mb = mask and 0x80 or 0
-    local h
-    if n <= 125 then
-      h = string.pack("BB", b0, mb | n)
-    elseif n <= 0xffff then
-      h = string.pack(">BBI2", b0, mb | 126, n)
-    else
-      h = string.pack(">BBI8", b0, mb | 127, n)
-    end
-    if not mask then return h, function(p) return p end end
-    local k = key()
-    return h .. k, function(p) return xor(p, k) end
-  end
-  -- One frame: t = { opcode, payload [, fin = false] }.
-  function f.frame(t)
-    local p = t[2] or ""
-    local h, m = header(t[1], t.fin, #p)
-    return h .. m(p)
-  end
-  -- Several frames, concatenated for a single TCP write.
-  function f.frames(list)
-    local out = {}
-    for i, t in ipairs(list) do out[i] = f.frame(t) end
-    return table.concat(out)
-  end
-  -- One frame split in two: its header and its (masked) payload, to be
-  -- written in pieces.
-  function f.stream(opcode, fin, p)
-    local h, m = header(opcode, fin, #p)
-    return h, m(p)
-  end
-  return f
-end
+-- Several frames in one TCP write are built with s:frames{...} (masked
+-- by role, keys from the session's seeded generator: the same bytes
+-- whatever the number of jobs).
 
 local kosme = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5" -- Greek kosme
 local mixed = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!"
@@ -125,7 +70,7 @@ local function three_fragments(id, title, middle)
       or string.format("%q", middle)),
     requirements = { "R6455-5.4-03", "R6455-5.4-10", "R6455-6.2-01" },
     run = function(s)
-      s:send_raw(framer(s, id).frames { { 1, "", fin = false },
+      s:send_raw(s:frames { { 1, "", fin = false },
         { 0, middle, fin = false }, { 0, "" } })
       s:expect { ok = { { "text", middle } } }
       echo_close(s)
@@ -161,7 +106,7 @@ case {
   expectation = "The peer echoes the whole message; clean close with 1000.",
   requirements = frag_reqs,
   run = function(s)
-    s:send_raw(framer(s, "6.2.2").frames { { 1, mixed:sub(1, 15), fin = false },
+    s:send_raw(s:frames { { 1, mixed:sub(1, 15), fin = false },
       { 0, mixed:sub(16) } })
     s:expect { ok = { { "text", mixed } } }
     echo_close(s)
@@ -290,8 +235,7 @@ for i = 1, 2 do
       .. "after the whole frame is NON-STRICT.",
     requirements = invalid_reqs,
     run = function(s)
-      local f = framer(s, id)
-      local head, masked = f.stream(1, false, ff)
+      local head, masked = s:frame_parts(1, false, ff)
       local a, b = #parts[1], #parts[1] + #parts[2]
       s:send_raw(head .. masked:sub(1, a))
       s:expect(ff_expect)
@@ -301,7 +245,7 @@ for i = 1, 2 do
       s:send_raw(masked:sub(a + 1, b))
       s:pause(1, "B")
       if not s:is_open() then return end
-      s:send_raw(masked:sub(b + 1) .. f.frame { 0, "" })
+      s:send_raw(masked:sub(b + 1) .. s:frames { { 0, "" } })
     end,
   }
 end

@@ -13,64 +13,9 @@
 -- expected to close (Autobahn counts its own, protocol-level, invalid Close
 -- as the start of the handshake; docs/cases.md says where verdicts differ).
 
--- Encodes frames as this side must send them (a client masks, a server
--- does not), with mask keys drawn from a generator seeded by the case id,
--- so the bytes are the same whatever the number of jobs.
-local function framer(s, id)
-  local st = 0x2545f491
-  for i = 1, #id do st = (st * 33 + id:byte(i)) & 0xffffffff end
-  local mask = s.role == "client"
-  local f = {}
-  local function key()
-    st = (st * 1103515245 + 12345) & 0xffffffff
-    return string.pack(">I4", st ~= 0 and st or 0x5a5a5a5a)
-  end
-  local function xor(p, k)
-    local kb, out = { k:byte(1, 4) }, {}
-    for i = 1, #p, 4096 do
-      local b = { p:byte(i, i + 4095) }
-      for j = 1, #b do b[j] = b[j] ~ kb[(i + j - 2) % 4 + 1] end
-      out[#out + 1] = string.char(table.unpack(b))
-    end
-    return table.concat(out)
-  end
-  -- The header of a frame announcing n payload bytes (mask key included)
-  -- and the function that masks its payload.
-  local function header(opcode, fin, n)
-    local b0 = (fin == false and 0 or 0x80) | opcode
-    local mb = mask and 0x80 or 0
-    local h
-    if n <= 125 then
-      h = string.pack("BB", b0, mb | n)
-    elseif n <= 0xffff then
-      h = string.pack(">BBI2", b0, mb | 126, n)
-    else
-      h = string.pack(">BBI8", b0, mb | 127, n)
-    end
-    if not mask then return h, function(p) return p end end
-    local k = key()
-    return h .. k, function(p) return xor(p, k) end
-  end
-  -- One frame: t = { opcode, payload [, fin = false] }.
-  function f.frame(t)
-    local p = t[2] or ""
-    local h, m = header(t[1], t.fin, #p)
-    return h .. m(p)
-  end
-  -- Several frames, concatenated for a single TCP write.
-  function f.frames(list)
-    local out = {}
-    for i, t in ipairs(list) do out[i] = f.frame(t) end
-    return table.concat(out)
-  end
-  -- One frame split in two: its header and its (masked) payload, to be
-  -- written in pieces.
-  function f.stream(opcode, fin, p)
-    local h, m = header(opcode, fin, #p)
-    return h, m(p)
-  end
-  return f
-end
+-- Several frames in one TCP write are built with s:frames{...} (masked
+-- by role, keys from the session's seeded generator: the same bytes
+-- whatever the number of jobs).
 
 local function close_ok(s, codes)
   s:expect { ok = {} }
@@ -196,7 +141,7 @@ do
       .. "when neither was.",
     requirements = with(close_reqs, "R6455-5.5.1-09", "R6455-5.5.1-10"),
     run = function(s)
-      s:send_raw(framer(s, "7.1.6").frames { { 1, big },
+      s:send_raw(s:frames { { 1, big },
         { 1, "Hello World!" } })
       s:send_close(1000)
       s:send_frame { opcode = 9 }

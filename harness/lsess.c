@@ -250,6 +250,85 @@ static int l_send_frame(lua_State *L)
 	return 0;
 }
 
+/* Encodes the frame { opcode, payload [, fin = false] [, rsv = n] } at
+ * index idx into a Lua string pushed on the stack; with parts, pushes the
+ * header and the (masked) payload as two strings. */
+static void push_encoded(lua_State *L, struct run_case_ctx *ctx, int idx,
+			 int parts)
+{
+	luaL_checktype(L, idx, LUA_TTABLE);
+	struct sess_frame f;
+	memset(&f, 0, sizeof(f));
+	lua_geti(L, idx, 1);
+	int ok;
+	lua_Integer op = lua_tointegerx(L, -1, &ok);
+	if (!ok || op < 0 || op > 15)
+		luaL_error(L, "a frame is { opcode, payload [, fin = false] }");
+	lua_pop(L, 1);
+	lua_geti(L, idx, 2);
+	size_t len = 0;
+	const char *p = lua_isnil(L, -1) ? "" : lua_tolstring(L, -1, &len);
+	if (p == NULL)
+		luaL_error(L, "a frame's payload must be a string");
+	f.opcode = (uint8_t)op;
+	f.fin = (uint8_t)opt_bool(L, idx, "fin", 1);
+	f.rsv = (uint8_t)opt_int(L, idx, "rsv", 0, 0, 7);
+	f.mask = -1;
+	f.payload = (const uint8_t *)p;
+	f.len = len;
+	size_t n;
+	uint8_t *b = sess_encode_frame(ctx->s, &f, &n);
+	lua_pop(L, 1); /* payload */
+	if (b == NULL)
+		luaL_error(L, "not enough memory");
+	if (parts) {
+		lua_pushlstring(L, (const char *)b, n - len);
+		lua_pushlstring(L, (const char *)b + (n - len), len);
+	} else {
+		lua_pushlstring(L, (const char *)b, n);
+	}
+	free(b);
+}
+
+/* s:frames{ {opcode, payload [, fin = false] [, rsv = n]}, ... } -> bytes:
+ * the frames encoded as this side sends them (masked by role with keys
+ * from the session's seeded generator), for one s:send_raw write. */
+static int l_frames(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_Buffer buf;
+	lua_Integer n = luaL_len(L, 2);
+	luaL_buffinit(L, &buf);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_geti(L, 2, i);
+		push_encoded(L, ctx, lua_gettop(L), 0);
+		lua_remove(L, -2);
+		luaL_addvalue(&buf);
+	}
+	luaL_pushresult(&buf);
+	return 1;
+}
+
+/* s:frame_parts(opcode, fin, payload) -> header, masked payload: one frame
+ * split so that it can be written in pieces. */
+static int l_frame_parts(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_Integer op = luaL_checkinteger(L, 2);
+	int fin = lua_toboolean(L, 3);
+	luaL_checkstring(L, 4);
+	lua_createtable(L, 2, 1);
+	lua_pushinteger(L, op);
+	lua_rawseti(L, -2, 1);
+	lua_pushvalue(L, 4);
+	lua_rawseti(L, -2, 2);
+	lua_pushboolean(L, fin);
+	lua_setfield(L, -2, "fin");
+	push_encoded(L, ctx, lua_gettop(L), 1);
+	return 2;
+}
+
 /* s:send_raw(bytes [, opts]) */
 static int l_send_raw(lua_State *L)
 {
@@ -292,6 +371,11 @@ static int l_receive(lua_State *L)
 	if (!(sec >= 0) || sec > 3600)
 		return luaL_error(L, "receive takes 0 to 3600 seconds");
 	need_open(L, ctx);
+	/* (deflate-cases helper) Events handed out earlier were copied into
+	 * Lua and are judged by nobody (the verdict skips consumed events):
+	 * free them, so 1000 round trips of 128 KiB (12.x, 13.x) do not keep
+	 * 128 MiB per case. */
+	sess_release_consumed(ctx->s);
 	struct clk_deadline dl =
 		clk_deadline_in_ms(sess_scaled_ms(ctx->s, (double)sec));
 	const struct sess_event *e = sess_next_event(ctx->s, dl);
@@ -308,7 +392,23 @@ static int l_receive(lua_State *L)
 	lua_setfield(L, -2, "opcode");
 	lua_pushlstring(L, (const char *)e->data, e->len);
 	lua_setfield(L, -2, "data");
+	/* (limits-cases helper, category 9) Free it now too, not only at
+	 * the next receive: Lua holds its own copy, and a 16 MiB echo
+	 * (9.1.6) need not be kept twice while the case compares it.  e is
+	 * invalid from here on. */
+	sess_release_consumed(ctx->s);
 	return 1;
+}
+
+/* s:stop_wirelog(): the bytes from here on are counted but not kept in
+ * the wire log (Autobahn switches its wire log off for the bulk cases 9.x,
+ * 12.x and 13.x).  (deflate-cases helper) */
+static int l_stop_wirelog(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	if (ctx->s->cfg.wirelog_max > ctx->s->wire_len)
+		ctx->s->cfg.wirelog_max = ctx->s->wire_len;
+	return 0;
 }
 
 /* s:close([code [, reason]]): the closing handshake, now. */
@@ -605,6 +705,40 @@ static void read_edits(lua_State *L, int t, struct hs_edits *e,
 	e->eol = opt_str(L, t, "eol");
 }
 
+#define OPEN_MAX_ANSWERS 8
+
+/* Reads one permessage-deflate answer at index d: true, or a table
+ * { server_no_context_takeover = bool, client_no_context_takeover = bool,
+ *   server_max_window_bits = n, client_max_window_bits = n,
+ *   only_if_offered = bool }.  With only_if_offered, the client parameters
+ * asked for are asked only of offers that carry them, as Autobahn's 13.x
+ * server does; other offers are not answered with this configuration. */
+static void read_answer(lua_State *L, int d, struct sess_pmd_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	pmd_server_cfg_init(&a->cfg);
+	if (!lua_istable(L, d)) {
+		if (!lua_toboolean(L, d))
+			luaL_error(L, "open: a deflate answer is true or a table");
+		return;
+	}
+	a->cfg.server_no_context_takeover =
+		opt_bool(L, d, "server_no_context_takeover", 0);
+	a->cfg.client_no_context_takeover =
+		opt_bool(L, d, "client_no_context_takeover", 0);
+	a->cfg.server_max_window_bits =
+		(int)opt_int(L, d, "server_max_window_bits", 15, 8, 15);
+	a->cfg.client_max_window_bits =
+		(int)opt_int(L, d, "client_max_window_bits", 15, 8, 15);
+	if (opt_bool(L, d, "only_if_offered", 0)) {
+		a->need_client_no_context_takeover =
+			a->cfg.client_no_context_takeover;
+		lua_getfield(L, d, "client_max_window_bits");
+		a->need_client_max_window_bits = !lua_isnil(L, -1);
+		lua_pop(L, 1);
+	}
+}
+
 /* s:open([opts]) -> true | false, reason
  *
  * Client role: extensions = { offer, ... }, protocols = { ... },
@@ -613,7 +747,8 @@ static void read_edits(lua_State *L, int t, struct hs_edits *e,
  *   eol (docs/cases.md).
  * Server role: deflate = true | { server_no_context_takeover = bool,
  *   client_no_context_takeover = bool, server_max_window_bits = n,
- *   client_max_window_bits = n } to accept permessage-deflate,
+ *   client_max_window_bits = n, only_if_offered = bool } to accept
+ *   permessage-deflate, or a list of such answers tried in order,
  *   protocols = { ... } we accept, and the edits for the 101 response. */
 static int l_open(lua_State *L)
 {
@@ -627,7 +762,7 @@ static int l_open(lua_State *L)
 	struct hs_field set[OPEN_MAX_LIST], add[OPEN_MAX_LIST];
 	struct sess_open_opts o;
 	memset(&o, 0, sizeof(o));
-	struct pmd_server_cfg pmd;
+	struct sess_pmd_answer answers[OPEN_MAX_ANSWERS];
 	int rc;
 	ctx->open_tried = 1;
 	if (ctx->s->cfg.role == WSP_ROLE_CLIENT) {
@@ -653,20 +788,28 @@ static int l_open(lua_State *L)
 			o = *ctx->server_open;
 		if (t) {
 			lua_getfield(L, t, "deflate");
-			if (lua_toboolean(L, -1)) {
-				pmd_server_cfg_init(&pmd);
-				if (lua_istable(L, -1)) {
-					int d = lua_gettop(L);
-					pmd.server_no_context_takeover = opt_bool(
-						L, d, "server_no_context_takeover", 0);
-					pmd.client_no_context_takeover = opt_bool(
-						L, d, "client_no_context_takeover", 0);
-					pmd.server_max_window_bits = (int)opt_int(
-						L, d, "server_max_window_bits", 15, 8, 15);
-					pmd.client_max_window_bits = (int)opt_int(
-						L, d, "client_max_window_bits", 15, 8, 15);
+			if (lua_istable(L, -1) && lua_rawlen(L, -1) > 0) {
+				/* (deflate-cases helper) A list of answers,
+				 * tried in order (Autobahn 13.7). */
+				int d = lua_gettop(L);
+				size_t na = lua_rawlen(L, d);
+				if (na > OPEN_MAX_ANSWERS)
+					return luaL_error(L, "open: at most %d "
+							     "deflate answers",
+							  OPEN_MAX_ANSWERS);
+				for (size_t i = 0; i < na; i++) {
+					lua_rawgeti(L, d, (lua_Integer)i + 1);
+					read_answer(L, lua_gettop(L), &answers[i]);
+					lua_pop(L, 1);
 				}
-				o.pmd = &pmd;
+				o.pmd = NULL;
+				o.pmd_answers = answers;
+				o.npmd_answers = na;
+			} else if (lua_toboolean(L, -1)) {
+				read_answer(L, lua_gettop(L), &answers[0]);
+				o.pmd = NULL;
+				o.pmd_answers = answers;
+				o.npmd_answers = 1;
 			}
 			lua_pop(L, 1);
 			size_t np = str_list(L, t, "protocols", protos, OPEN_MAX_LIST);
@@ -710,6 +853,49 @@ static int l_index(lua_State *L)
 		lua_pushboolean(L, ctx->s->pmd_on);
 		return 1;
 	}
+	if (strcmp(k, "elapsed") == 0) {
+		/* (deflate-cases helper) Seconds since the session started,
+		 * divided by --timeout-scale, so a case can keep an overall
+		 * timeout (12.x, 13.x) in the units of its timers. */
+		lua_pushnumber(L, (lua_Number)(clk_now_ns() - ctx->s->t0_ns) /
+					  1e9 / ctx->s->cfg.timeout_scale);
+		return 1;
+	}
+	if (strcmp(k, "peer_close_code") == 0) {
+		/* (limits-cases helper, category 9) The code of the Close the
+		 * peer sent, nil if none (yet), so a case can say "the peer
+		 * closed with 1009 before echoing" in its reason. */
+		if (ctx->s->has_remote_code)
+			lua_pushinteger(L, ctx->s->remote_code);
+		else
+			lua_pushnil(L);
+		return 1;
+	}
+	/* Added for the limit cases (cases/18_*): the close code the peer
+	 * sent, nil when it sent none (yet), and its reason ("" if none). */
+	if (strcmp(k, "close_code") == 0) {
+		if (ctx->s->has_remote_code)
+			lua_pushinteger(L, ctx->s->remote_code);
+		else
+			lua_pushnil(L);
+		return 1;
+	}
+	if (strcmp(k, "close_reason") == 0) {
+		lua_pushstring(L, ctx->s->remote_reason);
+		return 1;
+	}
+	/* Added for the handshake cases (cases/14_*, 15_*): the opening
+	 * handshake as sent or received, so a case can read a refusal's status
+	 * line and headers or the peer's request; nil before the handshake. */
+	if (strcmp(k, "http_request") == 0 || strcmp(k, "http_response") == 0) {
+		const char *v = strcmp(k, "http_request") == 0 ? ctx->s->http_request
+							 : ctx->s->http_response;
+		if (v == NULL)
+			lua_pushnil(L);
+		else
+			lua_pushstring(L, v);
+		return 1;
+	}
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "__methods");
 	lua_getfield(L, -1, k);
@@ -726,8 +912,11 @@ static const luaL_Reg methods[] = {
 	{"send_close", l_send_close},
 	{"send_frame", l_send_frame},
 	{"send_raw", l_send_raw},
+	{"frames", l_frames},
+	{"frame_parts", l_frame_parts},
 	{"pause", l_pause},
 	{"receive", l_receive},
+	{"stop_wirelog", l_stop_wirelog},
 	{"close", l_close},
 	{"expect", l_expect},
 	{"expect_close", l_expect_close},

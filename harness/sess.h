@@ -58,6 +58,18 @@ struct sess_cfg {
 	int deliver_before_fail;
 };
 
+/* Server: one way of answering permessage-deflate offers, for a role that
+ * asks a client for a parameter only when its offer allows it (Autobahn's
+ * 13.x cases in the server role).  (deflate-cases helper) */
+struct sess_pmd_answer {
+	struct pmd_server_cfg cfg;
+	/* 1: only offers carrying client_no_context_takeover (resp.
+	 * client_max_window_bits, with or without a value) are answered with
+	 * this configuration; the others are not candidates. */
+	int need_client_no_context_takeover;
+	int need_client_max_window_bits;
+};
+
 /* Options of the opening handshake. */
 struct sess_open_opts {
 	/* Client: the request template.  host, port, target and the nonce
@@ -70,6 +82,12 @@ struct sess_open_opts {
 	/* Server: NULL declines every extension; else permessage-deflate is
 	 * negotiated with this configuration. */
 	const struct pmd_server_cfg *pmd;
+	/* Server, when pmd is NULL: answers[0..npmd_answers) are tried in
+	 * order, each over the client's whole offer list; the first one that
+	 * accepts an offer wins, and if none does every extension is
+	 * declined.  (deflate-cases helper) */
+	const struct sess_pmd_answer *pmd_answers;
+	size_t npmd_answers;
 	/* Server: subprotocols we accept, in our preference. */
 	const char *const *protocols;
 	size_t nprotocols;
@@ -232,6 +250,14 @@ int sess_send_frames(struct sess *s, const struct sess_frame *frames,
 int sess_send_message(struct sess *s, uint8_t opcode, const uint8_t *data,
 		      size_t len, size_t fragment, int compress,
 		      const struct sess_write *w);
+
+/* Encodes one frame as sess_send_frames would send it (masked per role
+ * unless told, the key drawn from the session's generator) into a new
+ * buffer of *outlen bytes that the caller frees; NULL when out of memory.
+ * For cases that build byte streams themselves (several frames in one TCP
+ * write, a frame written in pieces). */
+uint8_t *sess_encode_frame(struct sess *s, const struct sess_frame *f,
+			   size_t *outlen);
 
 /* Sends raw bytes. */
 int sess_send_raw(struct sess *s, const uint8_t *data, size_t len,
