@@ -139,3 +139,9 @@ finish() {
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }
+
+# The cases played against third-party peers: Autobahn's categories
+# without compression (12.x/13.x need permessage-deflate, which the pinned
+# peers run without, and the categories from 14 on are pinned in a later
+# change once each verdict is analysed against the RFC).
+PEER_CASES='1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*'

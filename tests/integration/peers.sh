@@ -24,6 +24,7 @@ PEERS="$ROOT/tests/peers"
 run_peer() {
 	peer=$1
 	wsprobe_run "$TMP/$peer.out" client -q --seed 1 --jobs 2 -a "$peer" \
+		-c "$PEER_CASES" \
 		-o "$TMP/$peer" "ws://127.0.0.1:$port/"
 	# 0 (no case FAILED) or 1 (some did) are both answers; anything
 	# else is a wsprobe failure.

@@ -25,7 +25,7 @@ trap 'exit 130' INT TERM HUP PIPE
 EXPECTED="$ROOT/tests/integration/expected"
 PEERS="$ROOT/tests/peers"
 # A driver runs ~10-15 s; the limit turns a hang into a failure.
-DRIVER_LIMIT=${DRIVER_LIMIT:-60}
+DRIVER_LIMIT=${DRIVER_LIMIT:-120}
 REPORT="$TMP/report/results.json"
 
 # agent_json AGENT OUT: writes AGENT's part of $REPORT to OUT as a report
@@ -84,13 +84,13 @@ run_driver() {
 echo "wsprobe server vs third-party client drivers"
 
 # The cases the server offers: those that apply to clients.
-ncases=$("$WSPROBE" list --json | "$PY" -c '
+ncases=$("$WSPROBE" list --json -c "$PEER_CASES" | "$PY" -c '
 import json, sys
 print(sum("client" in c["roles"] for c in json.load(sys.stdin)["cases"]))')
 
 if ! start_peer server "$TMP/server.port" "$WSPROBE" server \
 	--listen 127.0.0.1:0 --port-file "$TMP/server.port" \
-	-o "$TMP/report" --seed 1; then
+	-c "$PEER_CASES" -o "$TMP/report" --seed 1; then
 	bad "server" "wsprobe server did not start"
 	finish "server"
 	exit
