@@ -170,6 +170,7 @@ check: build/asan/check_wsprobe wsprobe check-integration
 	$(Q)if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory fuzz-smoke; \
 	else echo "  SKIP    fuzz-smoke: $(FUZZ_CC) not found"; exit 1; fi
+	$(Q)sh tests/fuzz/oss_fuzz_build.sh
 
 test: check
 
@@ -197,6 +198,23 @@ build/fuzz/bin/%: build/fuzz/fuzz/%.o $(FUZZ_LIB_OBJ)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 fuzz: $(FUZZ_TARGETS)
+
+# fuzz/examples/: the wsmut mutator driving wslay's frame parser (Debian's
+# libwslay-dev), built with clang and run for FUZZ_SMOKE_SECS seconds.
+.PHONY: fuzz-examples
+build/fuzz/examples/wslay_fuzz: fuzz/examples/wslay_fuzz.c fuzz/wsmut.c fuzz/wsmut.h proto/wsf.c proto/wsp_err.c
+	@mkdir -p $(@D)
+	@echo "  LD fuzz $@"
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c,$^) $(WSLAY_LIBS) -lz
+
+fuzz-examples: build/fuzz/examples/wslay_fuzz
+	$(Q)rm -rf build/fuzz/examples/corpus && mkdir -p build/fuzz/examples/corpus
+	$(Q)cp fuzz/corpus/fuzz_wsf_mut/* build/fuzz/examples/corpus/
+	$(Q)./build/fuzz/examples/wslay_fuzz -max_total_time=$(FUZZ_SMOKE_SECS) \
+		-artifact_prefix=build/fuzz/examples/ build/fuzz/examples/corpus \
+		>build/fuzz/examples/wslay_fuzz.log 2>&1 \
+		|| { tail -30 build/fuzz/examples/wslay_fuzz.log; exit 1; }
+	$(Q)tail -1 build/fuzz/examples/wslay_fuzz.log
 
 # Replays every corpus file through each target built with $(CC) and the
 # sanitizers (no libFuzzer needed): the corpora are regression tests.

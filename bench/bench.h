@@ -51,5 +51,6 @@ void bench_print(const struct bench_row *r);
 void bench_wsf(void);
 void bench_u8(void);
 void bench_pmd(void);
+void bench_dissect(void);
 
 #endif

@@ -78,6 +78,7 @@ int main(void)
 	bench_wsf();
 	bench_u8();
 	bench_pmd();
+	bench_dissect();
 	printf("\n%d target(s) missed (checksum %016llx)\n", failures,
 	       (unsigned long long)bench_sink);
 	return 0;

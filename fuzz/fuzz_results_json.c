@@ -7,6 +7,8 @@
  * into an exactly-sized buffer):
  *   - results.json round trip: a document that parses renders to text that
  *     parses again and renders to the same bytes;
+ *   - the wire logs it carries are decoded by every writer (index.html has
+ *     one wire-log table per case with a non-empty log);
  *   - the writers never fail on parsed results, and their output gains no
  *     markup from the strings in the input: junit.xml holds no "<script",
  *     comment or CDATA section, index.html exactly one "<script" (its own);
@@ -96,6 +98,12 @@ static void writers(const struct res_run *r)
 	check(rep_html_render(r, &t, &n) == 0);
 	clean_text(t, n);
 	check(count(t, "<script") == 1);
+	size_t logs = 0;
+	for (size_t i = 0; i < r->nagents; i++)
+		for (size_t k = 0; k < r->agents[i].ncases; k++)
+			logs += r->agents[i].cases[k].wire.present &&
+				r->agents[i].cases[k].wire.nrecs > 0;
+	check(count(t, "<table class=\"wl\">") == logs);
 	check(strstr(t, "<!--") == NULL);
 	free(t);
 

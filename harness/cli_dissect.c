@@ -106,8 +106,14 @@ static int dissect_set(void *ctx, int id, const char *val, char *err,
 	default:
 		return -1;
 	}
-	snprintf(err, errlen, "dissect: bad value '%s' (see wsprobe dissect --help)",
-		 val);
+	const char *name = "?";
+	for (size_t i = 0; i < sizeof(dissect_table) / sizeof(dissect_table[0]);
+	     i++)
+		if (dissect_table[i].id == id)
+			name = dissect_table[i].name;
+	snprintf(err, errlen,
+		 "dissect: --%s: bad value '%s' (see wsprobe dissect --help)",
+		 name, val);
 	return -1;
 }
 
@@ -150,7 +156,13 @@ int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err)
 		return CLI_EXIT_INTERNAL;
 	int rc = cli_parse(argc, argv, dissect_table,
 			   sizeof(dissect_table) / sizeof(dissect_table[0]),
-			   dissect_set, &a, "wsprobe dissect FILE [options]", pos,
+			   dissect_set, &a,
+			   "wsprobe dissect FILE [options]\n\n"
+			   "Decodes the WebSocket traffic in a pcap or pcapng capture "
+			   "(FILE - for standard input).\n"
+			   "Exit codes: 0 done, 1 --check found violations, 2 usage,\n"
+			   "3 the file cannot be read or is damaged, 5 out of memory.",
+			   pos,
 			   &npos, msg, sizeof(msg));
 	const char *path = npos > 0 ? pos[0] : NULL;
 	free(pos);

@@ -302,6 +302,21 @@ void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 		res_set_str(&out->http_request, s->http_request);
 	if (s->http_response != NULL)
 		res_set_str(&out->http_response, s->http_response);
+	/* Issue 5 (reports): the closing facts and the wire log, for
+	 * index.html, the JUnit excerpt and Autobahn's per-case fields. */
+	out->has_facts = 1;
+	out->closed_by_me = s->closed_by_me;
+	out->failed_by_me = s->failed_by_me;
+	out->dropped_by_me = s->dropped_by_me;
+	out->was_clean = s->was_clean;
+	if (s->not_clean_reason[0])
+		res_set_str(&out->not_clean_reason, s->not_clean_reason);
+	struct res_wire_build *wb = res_wire_begin(
+		out, s->cfg.role == WSP_ROLE_CLIENT, RES_WIRE_CAP);
+	for (size_t i = 0; wb != NULL && i < s->nrecs; i++)
+		res_wire_add(wb, s->recs[i].t_ns, s->recs[i].dir,
+			     s->wire + s->recs[i].off, s->recs[i].len);
+	res_wire_end(wb, s->wire_truncated, s->bytes_out, s->bytes_in);
 	run_expect_free(&ctx->x);
 }
 

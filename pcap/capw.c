@@ -448,3 +448,69 @@ int capw_conv_close(struct capw_conv *c, int first, struct cap_time ts)
 		rc = capw_conv_segment(c, first, PKT_ACK, NULL, 0, ts);
 	return rc;
 }
+
+/* ------------------------------------------------------------------------
+ * A session from a wire log
+ */
+
+static struct cap_time at(struct cap_time start, int64_t ns)
+{
+	int64_t total = (int64_t)start.nsec + (ns > 0 ? ns : 0);
+	struct cap_time t;
+	t.sec = start.sec + total / 1000000000;
+	t.nsec = (uint32_t)(total % 1000000000);
+	return t;
+}
+
+int capw_session(struct capw_buf *out, const struct capw_session_cfg *cfg,
+		 const struct capw_wire *recs, size_t n)
+{
+	static const struct capw_ep dc = {4, {127, 0, 0, 1}, 40000,
+					  {2, 0, 0, 0, 0, 1}};
+	static const struct capw_ep ds = {4, {127, 0, 0, 2}, 80,
+					  {2, 0, 0, 0, 0, 2}};
+	const struct capw_ep *c = cfg->client != NULL ? cfg->client : &dc;
+	const struct capw_ep *sv = cfg->server != NULL ? cfg->server : &ds;
+	struct capw_conv cv;
+	size_t mss = cfg->mss != 0 ? cfg->mss : 65483;
+	if (mss > 65483)
+		return WSP_E_INVAL;
+	capw_conv_init(&cv, c, sv, cfg->isn_client, cfg->isn_server,
+		       CAP_LT_EN10MB, mss, out);
+	cv.nsec = 1;
+	int rc = capw_pcap_header(out, CAP_LT_EN10MB, 262144, 1);
+	if (rc == 0)
+		rc = capw_conv_open(&cv, cfg->start);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int dir = recs[i].from_client ? 0 : 1;
+		struct cap_time t = at(cfg->start, recs[i].t_ns);
+		size_t off = 0;
+		while (off < recs[i].len && rc == 0) {
+			size_t k = recs[i].len - off < mss ? recs[i].len - off
+							   : mss;
+			rc = capw_conv_segment(&cv, dir, PKT_ACK | PKT_PSH,
+					       recs[i].p + off, k, t);
+			off += k;
+		}
+		if (rc == 0 && recs[i].len > 0)
+			rc = capw_conv_segment(&cv, 1 - dir, PKT_ACK, NULL, 0,
+					       t);
+	}
+	if (rc != 0)
+		return rc;
+	struct cap_time te = at(cfg->start, cfg->end_ns);
+	switch (cfg->end) {
+	case CAPW_END_FIN_CLIENT:
+	case CAPW_END_FIN_SERVER:
+		return capw_conv_close(&cv, cfg->end == CAPW_END_FIN_CLIENT ? 0 : 1,
+				       te);
+	case CAPW_END_RST_CLIENT:
+	case CAPW_END_RST_SERVER:
+		return capw_conv_segment(&cv,
+					 cfg->end == CAPW_END_RST_CLIENT ? 0 : 1,
+					 PKT_RST | PKT_ACK, NULL, 0, te);
+	case CAPW_END_OPEN:
+		return 0;
+	}
+	return WSP_E_INVAL;
+}

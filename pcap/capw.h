@@ -142,4 +142,49 @@ int capw_conv_send(struct capw_conv *c, int dir, const uint8_t *data,
 /* FIN from side first, FIN-ACK from the other, final ACK. */
 int capw_conv_close(struct capw_conv *c, int first, struct cap_time ts);
 
+/* ---- a whole session from a wire log -------------------------------- */
+
+/* One write or read of a live session, as the harness's wire log keeps
+ * them (harness/sess.h struct sess_wire_rec), with the bytes. */
+struct capw_wire {
+	int64_t t_ns;       /* since the session started */
+	uint8_t from_client;
+	const uint8_t *p;
+	size_t len;
+};
+
+/* How the TCP connection ended. */
+enum capw_end {
+	CAPW_END_FIN_CLIENT = 0, /* the client closed first, then the server */
+	CAPW_END_FIN_SERVER = 1, /* the server closed first */
+	CAPW_END_RST_CLIENT = 2, /* the client reset it */
+	CAPW_END_RST_SERVER = 3,
+	CAPW_END_OPEN = 4        /* still open when the log ends */
+};
+
+struct capw_session_cfg {
+	struct cap_time start;   /* wall-clock time of t_ns 0 */
+	const struct capw_ep *client, *server; /* NULL: 127.0.0.1:40000 and
+						* 127.0.0.2:80 */
+	uint32_t isn_client, isn_server;
+	size_t mss;              /* 0: 65483, a loopback segment */
+	enum capw_end end;
+	int64_t end_ns;          /* when it ended (since start) */
+};
+
+/*
+ * Writes a complete capture of one session into out: the pcap header
+ * (Ethernet, nanosecond timestamps, snaplen 262144), the TCP handshake at
+ * start, each wire record as segments of at most mss bytes with correct
+ * sequence and acknowledgment numbers at start + t_ns, a pure ACK from the
+ * peer after each record, and the TCP ending.  Wireshark and tshark open
+ * the result and decode its WebSocket traffic; `wsprobe dissect` too.
+ * This is how the per-case captures (DIR/pcap/CASEID.pcap, issue 6 item
+ * 1) are made from the harness's wire log, plaintext even over TLS.
+ * Records must come in time order.  Returns 0, WSP_E_NOMEM or
+ * WSP_E_INVAL.
+ */
+int capw_session(struct capw_buf *out, const struct capw_session_cfg *cfg,
+		 const struct capw_wire *recs, size_t n);
+
 #endif

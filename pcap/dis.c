@@ -1247,6 +1247,16 @@ static void handle_response(struct ctx *x, struct dis_dir *dd)
 		if (wn > 0)
 			dir_data(&cx, w, wn);
 		wsp_free(x->d->cfg.mem, w);
+		/* HTTP is over for this stream: its parsing state goes (the
+		 * caller, http_data, touches neither after this). */
+		for (int t = 0; t < 2; t++) {
+			wsp_free(x->d->cfg.mem, s->d[t].hbuf);
+			s->d[t].hbuf = NULL;
+			s->d[t].hcap = s->d[t].hlen = s->d[t].hparsed = 0;
+		}
+		wsp_free(x->d->cfg.mem, hp->req_buf);
+		wsp_free(x->d->cfg.mem, hp);
+		s->http = NULL;
 		return;
 	}
 	/* Refused: both sides go on speaking HTTP. */
@@ -1393,6 +1403,19 @@ static size_t http_data(struct ctx *x, uint8_t *p, size_t n)
 		handle_request(x, dd, rc);
 	else
 		handle_response(x, dd);
+	/* Between heads HTTP needs nothing kept (plain HTTP streams then
+	 * cost little): the head buffer goes, and the parse state too
+	 * unless an upgrade awaits its response or the other side is in
+	 * the middle of a head. */
+	wsp_free(x->d->cfg.mem, dd->hbuf);
+	dd->hbuf = NULL;
+	dd->hcap = 0;
+	if (s->http != NULL && !s->http->have_req && s->d[0].hlen == 0 &&
+	    s->d[1].hlen == 0) {
+		wsp_free(x->d->cfg.mem, s->http->req_buf);
+		wsp_free(x->d->cfg.mem, s->http);
+		s->http = NULL;
+	}
 	return used;
 }
 
@@ -1643,6 +1666,18 @@ static struct dis_sess *sess_get(struct dis *d, struct tcpr_conn *c)
 	return s;
 }
 
+/* A stream neither direction of which is ours any more: its state goes,
+ * so that non-WebSocket streams cost only tcpr's connection. */
+static void maybe_drop(struct dis *d, struct tcpr_conn *c)
+{
+	struct dis_sess *s = c->user;
+	if (s == NULL || c->user == &d->ignored || s->ws ||
+	    s->d[0].mode != M_IGNORE || s->d[1].mode != M_IGNORE)
+		return;
+	sess_free(d, s);
+	c->user = &d->ignored;
+}
+
 static void on_tcp(const struct tcpr_event *ev, void *user)
 {
 	struct dis *d = user;
@@ -1655,12 +1690,14 @@ static void on_tcp(const struct tcpr_event *ev, void *user)
 			return;
 		x.s = s;
 		dir_data(&x, ev->data, ev->len);
+		maybe_drop(d, c);
 		return;
 	case TCPR_EV_GAP:
 		if ((s = sess_get(d, c)) == NULL)
 			return;
 		x.s = s;
 		gap_event(&x, ev);
+		maybe_drop(d, c);
 		return;
 	case TCPR_EV_FIN:
 		if (c->user != NULL && c->user != &d->ignored)

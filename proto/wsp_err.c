@@ -51,5 +51,7 @@ const char *wsp_errreq(int code)
 
 int wsp_is_fatal(int code)
 {
-	return code <= WSP_E_FATAL;
+	/* Only the fatal range: the codes of later modules (pcap, -1000 and
+	 * below) are ordinary results. */
+	return code <= WSP_E_FATAL && code > -1000;
 }

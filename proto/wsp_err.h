@@ -49,7 +49,8 @@ const char *wsp_strerror(int code);
  * code is a tool error rather than a protocol violation. */
 const char *wsp_errreq(int code);
 
-/* Non-zero when code means the object that returned it must be freed. */
+/* Non-zero when code means the object that returned it must be freed: the
+ * range -900 .. -999 only. */
 int wsp_is_fatal(int code);
 
 #endif

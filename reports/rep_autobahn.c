@@ -8,10 +8,12 @@
  *
  * Both are written as Autobahn writes them: keys sorted, three-space
  * indent (non-ASCII as \u escapes, which any JSON reader takes).  A case
- * document has the keys of section 4.3; those wsprobe does not record
- * (timestamps, expected event lists, octet and frame statistics, the wire
- * log, the local close frame) are null, so a script that reads them finds
- * the key and no invented value.  "received" holds wsprobe's one-line
+ * document has the keys of section 4.3: the closing facts, the local close
+ * frame, octet and frame statistics and the wire log (RO/TO/RF/TF entries,
+ * at most 64 bytes logged each, decoded from what results.json kept) are
+ * filled in; those wsprobe does not record (timestamps, expected event
+ * lists, timeout flags, traffic statistics) are null, so a script that
+ * reads them finds the key and no invented value.  "received" holds wsprobe's one-line
  * descriptions of the observed events rather than Autobahn's event
  * tuples.  Excluded cases appear nowhere, as in Autobahn.
  */
@@ -214,6 +216,25 @@ int rep_autobahn_render_index(const struct res_run *r, char **out,
 	return *out != NULL ? 0 : WSP_E_NOMEM;
 }
 
+/* {"1": 3, "8": 1}, or null when not recorded. */
+static json_t *stats(int known, const struct res_stats *st)
+{
+	if (!known)
+		return json_null();
+	json_t *o = json_object();
+	for (size_t i = 0; o != NULL && i < st->n; i++) {
+		char key[24];
+		snprintf(key, sizeof(key), "%llu",
+			 (unsigned long long)st->v[i].key);
+		if (json_object_set_new(o, key,
+					json_integer((json_int_t)st->v[i].count))) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 int rep_autobahn_render_case(const struct res_run *r, size_t ai, size_t ci,
 			     char **out, size_t *len)
 {
@@ -252,20 +273,38 @@ int rep_autobahn_render_case(const struct res_run *r, size_t ai, size_t ci,
 	set(o, "isServer",
 	    json_boolean(a->role != NULL && strcmp(a->role, "client") == 0),
 	    &failed);
+	/* The closing facts, statistics and wire log the harness recorded;
+	 * null when results.json has none (an older wsprobe).  The timeout
+	 * flags and traffic statistics are not recorded: null. */
+	int f = c->has_facts;
+	set(o, "closedByMe", f ? json_boolean(c->closed_by_me) : json_null(),
+	    &failed);
+	set(o, "failedByMe", f ? json_boolean(c->failed_by_me) : json_null(),
+	    &failed);
+	set(o, "droppedByMe", f ? json_boolean(c->dropped_by_me) : json_null(),
+	    &failed);
+	set(o, "wasClean", f ? json_boolean(c->was_clean) : json_null(),
+	    &failed);
+	set(o, "wasNotCleanReason", rep__json_str(c->not_clean_reason), &failed);
+	set(o, "localCloseCode",
+	    c->has_local_code ? json_integer(c->local_code) : json_null(),
+	    &failed);
+	set(o, "localCloseReason", rep__json_str(c->local_reason), &failed);
+	set(o, "rxFrameStats", stats(c->has_stats, &c->rx_frames), &failed);
+	set(o, "txFrameStats", stats(c->has_stats, &c->tx_frames), &failed);
+	set(o, "rxOctetStats", stats(c->has_stats, &c->rx_octets), &failed);
+	set(o, "txOctetStats", stats(c->has_stats, &c->tx_octets), &failed);
+	set(o, "wirelog", rep__autobahn_wirelog(c, a->role), &failed);
 	static const char *const unknown[] = {
-		"closedByMe", "failedByMe", "droppedByMe", "wasClean",
-		"wasNotCleanReason", "wasServerConnectionDropTimeout",
-		"wasOpenHandshakeTimeout", "wasCloseHandshakeTimeout",
-		"localCloseCode", "localCloseReason", "rxOctetStats",
-		"txOctetStats", "rxFrameStats", "txFrameStats", "wirelog",
-		"trafficStats",
+		"wasServerConnectionDropTimeout", "wasOpenHandshakeTimeout",
+		"wasCloseHandshakeTimeout", "trafficStats",
 	};
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		set(o, unknown[i], json_null(), &failed);
-	/* Autobahn's switches for the statistics and the wire log: off, as
-	 * nothing of them is in this file. */
-	set(o, "createStats", json_false(), &failed);
-	set(o, "createWirelog", json_false(), &failed);
+	/* Autobahn's switches for the statistics and the wire log: on when
+	 * they are in this file. */
+	set(o, "createStats", json_boolean(c->has_stats), &failed);
+	set(o, "createWirelog", json_boolean(c->wire.present), &failed);
 	set(o, "remoteCloseCode",
 	    c->has_remote_code ? json_integer(c->remote_code) : json_null(),
 	    &failed);

@@ -12,8 +12,9 @@
  * details; then every played case in a <details> element (open when
  * FAILED): description, expectation, both verdict fields with reasons, the
  * peer's close frame, duration, the requirements cited with their level
- * and summary (from the embedded requirements table), the observed events
- * and the opening handshake.
+ * and summary (from the embedded requirements table), the observed events,
+ * the opening handshake, the closing facts and the wire log decoded frame
+ * by frame (rep_wire.c).
  *
  * Everything from the results goes through rep__sb_esc (rep_int.h), in
  * element content or in double-quoted attribute values only; element ids
@@ -59,7 +60,15 @@ static const char page_style[] =
 	"word-break:break-all}\n"
 	"code{white-space:pre-wrap;word-break:break-all}\n"
 	".lvl{font-size:.85em;color:#555}\n"
-	"[hidden]{display:none!important}\n";
+	"[hidden]{display:none!important}\n"
+	"table.wl{font-size:12px;width:100%}\n"
+	"table.wl td{font-family:monospace}\n"
+	"table.wl tr.tx td{background:#f4f8ff}\n"
+	"table.wl tr.rx td{background:#fbfbf4}\n"
+	"table.wl pre{margin:.1em 0;padding:.1em .3em}\n"
+	"pre.hx{color:#444}\n"
+	"ul.viol{margin:.2em 0;padding-left:1.2em;color:#a00}\n"
+	".trunc{color:#a00}\n";
 
 /* Counts the verdicts of the matrix cells (proof in a browser that the
  * script ran), applies the filters, and opens a case's details when a
@@ -434,6 +443,35 @@ static void case_details(struct rep_sb *b, const struct res_agent *a,
 		text_or(b, c->http_response, "no response recorded");
 		rep__sb_puts(b, "</pre>");
 	}
+	rep__sb_puts(b, "</dd>\n");
+	dt(b, "Closing");
+	if (c->has_facts) {
+		/* Autobahn's closing facts, under their names. */
+		rep__sb_printf(b, "closedByMe (wsprobe sent the first Close): "
+				  "%s; failedByMe (wsprobe failed the "
+				  "connection): %s; droppedByMe (wsprobe closed "
+				  "TCP first): %s; wasClean: %s",
+			       c->closed_by_me ? "yes" : "no",
+			       c->failed_by_me ? "yes" : "no",
+			       c->dropped_by_me ? "yes" : "no",
+			       c->was_clean ? "yes" : "no");
+		if (!c->was_clean && c->not_clean_reason != NULL) {
+			rep__sb_puts(b, ", ");
+			rep__sb_esc(b, c->not_clean_reason, 0);
+		}
+		rep__sb_puts(b, "<br>wsprobe's close frame: ");
+		if (c->has_local_code) {
+			rep__sb_printf(b, "code %u, reason ", c->local_code);
+			text_or(b, c->local_reason, "empty");
+		} else {
+			rep__sb_puts(b, "<i>none, or none with a code</i>");
+		}
+	} else {
+		rep__sb_puts(b, "<i>not recorded</i>");
+	}
+	rep__sb_puts(b, "</dd>\n");
+	dt(b, "Wire log");
+	rep__html_wire(b, c, a->role);
 	rep__sb_puts(b, "</dd>\n</dl>\n</details>\n");
 }
 
@@ -493,9 +531,7 @@ int rep_html_render(const struct res_run *r, char **out, size_t *len)
 			if (views[i].items[k].c != NULL)
 				case_details(&b, &r->agents[i], i, &views[i].items[k],
 					     k);
-	rep__sb_puts(&b, "</section>\n<p><small>Not shown: the wire log decoded "
-			 "frame by frame (not recorded in results.json yet)."
-			 "</small></p>\n<script>");
+	rep__sb_puts(&b, "</section>\n<script>");
 	rep__sb_puts(&b, page_script);
 	rep__sb_puts(&b, "</script>\n</body>\n</html>\n");
 	free(catbuf);

@@ -111,4 +111,24 @@ int rep__read_file(const char *path, size_t max, char **text, size_t *len,
  * as a Content-Security-Policy hash source takes it.  Returns 0 or -1. */
 int rep__sha256_b64(const char *data, size_t len, char *out, size_t cap);
 
+/* The wire log of c (reports/rep_wire.c), decoded from what results.json
+ * kept; role is the agent's (that of the implementation under test).
+ * Out of memory sets b->oom (or returns NULL). */
+
+/* index.html: a sentence on what was exchanged and kept, then a table with
+ * one row per HTTP head, frame or run of raw bytes: time, direction,
+ * header fields, violations, payload in hex and as text when printable. */
+void rep__html_wire(struct rep_sb *b, const struct res_case *c,
+		    const char *role);
+
+/* junit.xml: "wire log (N heads and frames):" and one line for each of
+ * the first `first` and the last `last` of them.  Nothing when c has no
+ * log. */
+void rep__wire_excerpt(struct rep_sb *t, const struct res_case *c,
+		       const char *role, size_t first, size_t last);
+
+/* Autobahn's "wirelog" (shared/reference/autobahn.md, section 4.3): json
+ * null when c has no log, NULL when out of memory. */
+json_t *rep__autobahn_wirelog(const struct res_case *c, const char *role);
+
 #endif

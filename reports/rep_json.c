@@ -3,14 +3,20 @@
  * its reader.  Written with jansson, keys in a fixed order, two-space
  * indent, so the same results give the same bytes.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "hs.h"
 #include "rep.h"
 #include "rep_int.h"
 #include "wsp_err.h"
+
+/* The largest wire log the reader accepts (writers keep RES_WIRE_CAP; a
+ * build with a larger cap still reads back). */
+#define WIRE_READ_MAX ((size_t)64 << 20)
 
 /* Peer-controlled text (close reasons, handshake headers) need not be
  * UTF-8, and jansson refuses such bytes: rep__json_str replaces them with
@@ -18,6 +24,61 @@
 static json_t *str_or_null(const char *s)
 {
 	return rep__json_str(s);
+}
+
+static json_t *bool_or_null(int known, int v)
+{
+	return known ? json_boolean(v) : json_null();
+}
+
+/* {"1": 3, "8": 1}: keys are decimal strings, in increasing order. */
+static json_t *stats_json(int known, const struct res_stats *st)
+{
+	if (!known)
+		return json_null();
+	json_t *o = json_object();
+	for (size_t i = 0; o != NULL && i < st->n; i++) {
+		char key[24];
+		snprintf(key, sizeof(key), "%llu",
+			 (unsigned long long)st->v[i].key);
+		json_object_set_new(o, key, json_integer((json_int_t)st->v[i].count));
+	}
+	return o;
+}
+
+/* The wire log: the kept bytes in base64, the records as [t_us, dir,
+ * len], whether anything was left out, and the totals. */
+static json_t *wire_json(const struct res_wire *w)
+{
+	if (!w->present)
+		return json_null();
+	json_t *o = json_object();
+	json_t *recs = json_array();
+	size_t cap = (w->len + 2) / 3 * 4 + 1;
+	char *b64 = malloc(cap);
+	if (o == NULL || recs == NULL || b64 == NULL ||
+	    hs_b64_encode(w->data, w->len, b64, cap) < 0) {
+		json_decref(o);
+		json_decref(recs);
+		free(b64);
+		return NULL;
+	}
+	for (size_t i = 0; i < w->nrecs; i++)
+		json_array_append_new(recs, json_pack("[IiI]",
+						      (json_int_t)w->recs[i].t_us,
+						      (int)w->recs[i].dir,
+						      (json_int_t)w->recs[i].len));
+	json_object_set_new(o, "truncated", json_boolean(w->truncated));
+	json_object_set_new(o, "cap", json_integer((json_int_t)RES_WIRE_CAP));
+	json_object_set_new(o, "bytes_sent",
+			    json_integer((json_int_t)w->bytes_sent));
+	json_object_set_new(o, "bytes_received",
+			    json_integer((json_int_t)w->bytes_received));
+	json_object_set_new(o, "kept", json_integer((json_int_t)w->len));
+	json_object_set_new(o, "records", recs);
+	json_object_set_new(o, "data", json_string(b64));
+	free(b64);
+	return o;
 }
 
 static json_t *case_json(const struct res_case *c)
@@ -57,6 +118,33 @@ static json_t *case_json(const struct res_case *c)
 	json_object_set_new(o, "events", events);
 	json_object_set_new(o, "http_request", str_or_null(c->http_request));
 	json_object_set_new(o, "http_response", str_or_null(c->http_response));
+	int f = c->has_facts;
+	json_object_set_new(o, "closed_by_me", bool_or_null(f, c->closed_by_me));
+	json_object_set_new(o, "failed_by_me", bool_or_null(f, c->failed_by_me));
+	json_object_set_new(o, "dropped_by_me",
+			    bool_or_null(f, c->dropped_by_me));
+	json_object_set_new(o, "was_clean", bool_or_null(f, c->was_clean));
+	json_object_set_new(o, "was_not_clean_reason",
+			    str_or_null(c->not_clean_reason));
+	json_object_set_new(o, "local_close_code",
+			    c->has_local_code ? json_integer(c->local_code)
+					      : json_null());
+	json_object_set_new(o, "local_close_reason",
+			    str_or_null(c->local_reason));
+	json_object_set_new(o, "rx_frame_stats",
+			    stats_json(c->has_stats, &c->rx_frames));
+	json_object_set_new(o, "tx_frame_stats",
+			    stats_json(c->has_stats, &c->tx_frames));
+	json_object_set_new(o, "rx_octet_stats",
+			    stats_json(c->has_stats, &c->rx_octets));
+	json_object_set_new(o, "tx_octet_stats",
+			    stats_json(c->has_stats, &c->tx_octets));
+	json_t *w = wire_json(&c->wire);
+	if (w == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "wirelog", w);
 	return o;
 }
 
@@ -206,6 +294,180 @@ static int get_strs(json_t *o, const char *key, char ***dst, size_t *n,
 	return 0;
 }
 
+/* A boolean or null (or absent: an older results.json).  Sets *v and
+ * returns 1 when a boolean, 0 when null, -1 when something else. */
+static int get_bool(json_t *o, const char *key, int *v)
+{
+	json_t *b = json_object_get(o, key);
+	if (b == NULL || json_is_null(b))
+		return 0;
+	if (!json_is_boolean(b))
+		return -1;
+	*v = json_is_true(b);
+	return 1;
+}
+
+static int get_stats(json_t *o, const char *key, struct res_stats *st,
+		     int *known, char *err, size_t errlen, const char *where)
+{
+	json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "%s: \"%s\" must be an object or null",
+			 where, key);
+		return WSP_E_INVAL;
+	}
+	*known = 1;
+	const char *k;
+	json_t *n;
+	json_object_foreach(v, k, n) {
+		/* Canonical decimal only (no sign, no leading zero, no
+		 * overflow), so two keys never name the same number and the
+		 * document reads back as it was written. */
+		char *end;
+		errno = 0;
+		unsigned long long kv = strtoull(k, &end, 10);
+		if (k[0] < '0' || k[0] > '9' || (k[0] == '0' && k[1] != '\0') ||
+		    *end != '\0' || errno == ERANGE ||
+		    !json_is_integer(n) || json_integer_value(n) < 0) {
+			snprintf(err, errlen, "%s: \"%s\" must map decimal "
+					      "numbers to counts", where, key);
+			return WSP_E_INVAL;
+		}
+		if (res_stats_add(st, kv, (uint64_t)json_integer_value(n)) != 0)
+			return WSP_E_NOMEM;
+	}
+	return 0;
+}
+
+static int bad_wire(char *err, size_t errlen, const char *where,
+		    const char *what)
+{
+	snprintf(err, errlen, "%s: \"wirelog\": %s", where, what);
+	return WSP_E_INVAL;
+}
+
+static int get_wire(json_t *o, struct res_wire *w, char *err, size_t errlen,
+		    const char *where)
+{
+	json_t *v = json_object_get(o, "wirelog");
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad_wire(err, errlen, where, "must be an object or null");
+	json_t *data = json_object_get(v, "data");
+	json_t *recs = json_object_get(v, "records");
+	json_t *tr = json_object_get(v, "truncated");
+	if (!json_is_string(data) || !json_is_array(recs) ||
+	    !json_is_boolean(tr))
+		return bad_wire(err, errlen, where, "needs \"data\" (base64), "
+				"\"records\" and \"truncated\"");
+	size_t n = json_string_length(data);
+	if (n / 4 * 3 > WIRE_READ_MAX)
+		return bad_wire(err, errlen, where, "too large");
+	w->present = 1;
+	w->truncated = json_is_true(tr);
+	w->data = malloc(n / 4 * 3 + 1);
+	if (w->data == NULL)
+		return WSP_E_NOMEM;
+	int got = hs_b64_decode(json_string_value(data), n, w->data,
+				n / 4 * 3 + 1);
+	if (got < 0)
+		return bad_wire(err, errlen, where, "\"data\" is not base64");
+	w->len = (size_t)got;
+	size_t nrecs = json_array_size(recs);
+	/* Each record holds at least one byte, so there are no more
+	 * records than bytes. */
+	if (nrecs > w->len)
+		return bad_wire(err, errlen, where, "more records than bytes");
+	if (nrecs > 0) {
+		w->recs = calloc(nrecs, sizeof(*w->recs));
+		if (w->recs == NULL)
+			return WSP_E_NOMEM;
+	}
+	size_t sum = 0;
+	for (size_t i = 0; i < nrecs; i++) {
+		json_t *r = json_array_get(recs, i);
+		json_t *t = json_array_get(r, 0), *d = json_array_get(r, 1),
+		       *l = json_array_get(r, 2);
+		if (!json_is_array(r) || json_array_size(r) != 3 ||
+		    !json_is_integer(t) || json_integer_value(t) < 0 ||
+		    !json_is_integer(d) || json_integer_value(d) < 0 ||
+		    json_integer_value(d) > 1 || !json_is_integer(l) ||
+		    json_integer_value(l) < 1 ||
+		    (uint64_t)json_integer_value(l) > w->len - sum)
+			return bad_wire(err, errlen, where,
+					"each record is [t_us, dir 0 or 1, "
+					"len >= 1], lengths adding up to the "
+					"data");
+		w->recs[i].t_us = (int64_t)json_integer_value(t);
+		w->recs[i].dir = (uint8_t)json_integer_value(d);
+		w->recs[i].len = (size_t)json_integer_value(l);
+		sum += w->recs[i].len;
+		w->nrecs = i + 1;
+	}
+	if (sum != w->len)
+		return bad_wire(err, errlen, where, "the record lengths do not "
+				"add up to the data");
+	static const char *const totals[] = {"bytes_sent", "bytes_received"};
+	uint64_t *dst[] = {&w->bytes_sent, &w->bytes_received};
+	for (size_t i = 0; i < 2; i++) {
+		json_t *t = json_object_get(v, totals[i]);
+		if (t != NULL && (!json_is_integer(t) || json_integer_value(t) < 0))
+			return bad_wire(err, errlen, where,
+					"byte totals must be counts");
+		*dst[i] = t != NULL ? (uint64_t)json_integer_value(t) : 0;
+	}
+	return 0;
+}
+
+/* The closing facts, the statistics and the wire log (all optional: an
+ * older results.json has none of them). */
+static int parse_wire_fields(struct res_case *c, json_t *o, char *err,
+			     size_t errlen, const char *where)
+{
+	static const char *const keys[] = {"closed_by_me", "failed_by_me",
+					   "dropped_by_me", "was_clean"};
+	int *dst[] = {&c->closed_by_me, &c->failed_by_me, &c->dropped_by_me,
+		      &c->was_clean};
+	for (size_t i = 0; i < 4; i++) {
+		int r = get_bool(o, keys[i], dst[i]);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: \"%s\" must be true, false "
+					      "or null", where, keys[i]);
+			return WSP_E_INVAL;
+		}
+		c->has_facts |= r;
+	}
+	int rc;
+	if ((rc = get_str(o, "was_not_clean_reason", 0, &c->not_clean_reason,
+			  err, errlen, where)) != 0 ||
+	    (rc = get_str(o, "local_close_reason", 0, &c->local_reason, err,
+			  errlen, where)) != 0)
+		return rc;
+	json_t *code = json_object_get(o, "local_close_code");
+	if (json_is_integer(code) && json_integer_value(code) >= 0 &&
+	    json_integer_value(code) <= 65535) {
+		c->has_local_code = 1;
+		c->local_code = (unsigned)json_integer_value(code);
+	} else if (code != NULL && !json_is_null(code)) {
+		snprintf(err, errlen, "%s: \"local_close_code\" must be "
+				      "0..65535 or null", where);
+		return WSP_E_INVAL;
+	}
+	if ((rc = get_stats(o, "rx_frame_stats", &c->rx_frames, &c->has_stats,
+			    err, errlen, where)) != 0 ||
+	    (rc = get_stats(o, "tx_frame_stats", &c->tx_frames, &c->has_stats,
+			    err, errlen, where)) != 0 ||
+	    (rc = get_stats(o, "rx_octet_stats", &c->rx_octets, &c->has_stats,
+			    err, errlen, where)) != 0 ||
+	    (rc = get_stats(o, "tx_octet_stats", &c->tx_octets, &c->has_stats,
+			    err, errlen, where)) != 0)
+		return rc;
+	return get_wire(o, &c->wire, err, errlen, where);
+}
+
 static int parse_case(struct res_case *c, json_t *o, char *err, size_t errlen,
 		      size_t ai, size_t ci)
 {
@@ -278,7 +540,7 @@ static int parse_case(struct res_case *c, json_t *o, char *err, size_t errlen,
 		return WSP_E_INVAL;
 	}
 	c->duration_ms = d != NULL ? (int64_t)json_integer_value(d) : 0;
-	return 0;
+	return parse_wire_fields(c, o, err, errlen, where);
 }
 
 int rep_json_parse(struct res_run *r, const char *text, size_t len,

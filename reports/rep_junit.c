@@ -31,6 +31,10 @@
 /* Observed events shown in a failure, and the bytes of failure text. */
 #define EXCERPT_EVENTS 10
 #define EXCERPT_MAX 4000
+/* Lines of the decoded wire log in a failure: the first few (the opening)
+ * and the last ones (where a failure usually shows). */
+#define EXCERPT_WIRE_FIRST 3
+#define EXCERPT_WIRE_LAST 8
 
 struct counts {
 	unsigned tests, failures, skipped;
@@ -68,7 +72,8 @@ static void property(struct rep_sb *b, const char *name, const char *value)
 
 /* The body of a <failure>: both verdict fields with their reasons, the
  * peer's close frame, and the first observed events. */
-static void failure_text(struct rep_sb *b, const struct res_case *c)
+static void failure_text(struct rep_sb *b, const struct res_case *c,
+			 const char *role)
 {
 	struct rep_sb t = {0};
 	rep__sb_printf(&t, "behavior: %s: %s\n", vd_behavior_name(c->behavior),
@@ -94,6 +99,7 @@ static void failure_text(struct rep_sb *b, const struct res_case *c)
 		for (size_t i = 0; i < show; i++)
 			rep__sb_printf(&t, "  %s\n", c->events[i]);
 	}
+	rep__wire_excerpt(&t, c, role, EXCERPT_WIRE_FIRST, EXCERPT_WIRE_LAST);
 	rep__sb_puts(&t, "full details: index.html, results.json");
 	if (t.oom) {
 		b->oom = 1;
@@ -115,7 +121,7 @@ static void failure_text(struct rep_sb *b, const struct res_case *c)
 }
 
 static void testcase(struct rep_sb *b, const struct rep_item *it,
-		     const char *cat)
+		     const char *cat, const char *role)
 {
 	char secs[32];
 	rep__seconds(secs, sizeof(secs), it->c ? it->c->duration_ms : 0);
@@ -142,7 +148,7 @@ static void testcase(struct rep_sb *b, const struct rep_item *it,
 		rep__sb_puts(b, ">\n      <failure message=\"");
 		rep__sb_esc(b, rep__why(c), 1);
 		rep__sb_puts(b, "\" type=\"FAILED\">");
-		failure_text(b, c);
+		failure_text(b, c, role);
 		rep__sb_puts(b, "</failure>\n    </testcase>\n");
 		return;
 	}
@@ -194,7 +200,7 @@ static int agent_suites(struct rep_sb *b, const struct res_run *r,
 		property(b, "wsprobe", r->version);
 		rep__sb_puts(b, "    </properties>\n");
 		for (; i < j; i++)
-			testcase(b, &items[i], cat);
+			testcase(b, &items[i], cat, a->role);
 		rep__sb_puts(b, "  </testsuite>\n");
 	}
 	free(items);

@@ -19,7 +19,7 @@ test_pkgs="check clang libclang-rt-14-dev python3 python3-websockets nodejs npm 
 # The report tests (tests/reports/): the HTML page in headless Chromium,
 # results.json against docs/results.schema.json, docs/ci.md's YAML.
 test_pkgs="$test_pkgs chromium python3-jsonschema python3-yaml"
-bench_pkgs="libwslay-dev"
+bench_pkgs="libwslay-dev tshark"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
 want="$build"

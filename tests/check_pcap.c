@@ -2331,6 +2331,90 @@ START_TEST(json_frame_has_the_named_fields)
 }
 END_TEST
 
+/* The per-case capture: a wire log becomes a capture with the real
+ * timestamps that libpcap opens and the dissector decodes. */
+START_TEST(wire_log_becomes_a_capture)
+{
+	uint8_t nonce[16] = {4, 2};
+	char req[512], resp[512], key[32];
+	struct hs_req_desc rq;
+	memset(&rq, 0, sizeof(rq));
+	rq.host = "localhost";
+	rq.nonce = nonce;
+	int nq = hs_build_request(&rq, req, sizeof(req));
+	hs_key_from_nonce(nonce, key);
+	struct hs_resp_desc rs;
+	memset(&rs, 0, sizeof(rs));
+	rs.key = key;
+	int np = hs_build_response(&rs, resp, sizeof(resp));
+	uint8_t f1[64], f2[200000], f3[16];
+	struct wsf_frame fr;
+	memset(&fr, 0, sizeof(fr));
+	fr.fin = 1;
+	fr.opcode = WSP_OP_TEXT;
+	fr.masked = 1;
+	memcpy(fr.mask_key, "abcd", 4);
+	fr.payload_len = 5;
+	ssize_t n1 = wsf_encode(f1, sizeof(f1), &fr, (const uint8_t *)"hello", 5);
+	static uint8_t big[150000];
+	memset(big, 'b', sizeof(big));
+	fr.masked = 0;
+	fr.opcode = WSP_OP_BINARY;
+	fr.payload_len = sizeof(big);
+	ssize_t n2 = wsf_encode(f2, sizeof(f2), &fr, big, sizeof(big));
+	fr.opcode = WSP_OP_CLOSE;
+	fr.payload_len = 2;
+	ssize_t n3 = wsf_encode(f3, sizeof(f3), &fr,
+				(const uint8_t *)"\x03\xe8", 2);
+	struct capw_wire w[4] = {
+		{1000, 1, (const uint8_t *)req, (size_t)nq},
+		{2500000, 0, (const uint8_t *)resp, (size_t)np},
+		{3000000, 1, f1, (size_t)n1},
+		{4000000, 0, f2, (size_t)n2},
+	};
+	struct capw_session_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.start = ts_at(1700000000, 999999000);
+	cfg.isn_client = 0xFFFFFFF0u; /* wraps during the session */
+	cfg.isn_server = 77;
+	cfg.end = CAPW_END_FIN_SERVER;
+	cfg.end_ns = 5000000;
+	struct capw_buf b;
+	capw_buf_init(&b, NULL);
+	ck_assert_int_eq(capw_session(&b, &cfg, w, 4), 0);
+	(void)f3;
+	(void)n3;
+	struct run r;
+	run_capture(&r, &b, NULL);
+	ck_assert_uint_eq(r.sessions, 1);
+	ck_assert_uint_eq(r.frames, 2);
+	ck_assert_uint_eq(r.violations, 0);
+	const struct rec *f = nth(&r, DIS_EV_FRAME, 1);
+	ck_assert_uint_eq(f->hdr.payload_len, sizeof(big));
+	ck_assert_uint_eq(f->received, sizeof(big));
+	run_free(&r);
+	/* libpcap reads it, with nanoseconds: the first data packet is at
+	 * start + 1 us. */
+	FILE *fp = fmemopen(b.p, b.len, "rb");
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(
+		fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	ck_assert_msg(pc != NULL, "%s", errbuf);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int i = 0;
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		if (++i == 4) {
+			ck_assert_int_eq(h->ts.tv_sec, 1700000001);
+			ck_assert_int_eq(h->ts.tv_usec, 0); /* ns */
+		}
+	}
+	ck_assert_int_gt(i, 10);
+	pcap_close(pc);
+	capw_buf_free(&b);
+}
+END_TEST
+
 Suite *pcap_suite(void)
 {
 	Suite *s = suite_create("pcap");
@@ -2379,6 +2463,7 @@ Suite *pcap_suite(void)
 	tcase_add_test(tc, chunking_never_changes_the_dissection);
 	tcase_add_test(tc, dissector_allocation_failures_are_survived);
 	tcase_add_test(tc, json_frame_has_the_named_fields);
+	tcase_add_test(tc, wire_log_becomes_a_capture);
 	suite_add_tcase(s, tc);
 	return s;
 }

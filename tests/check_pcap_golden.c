@@ -20,9 +20,11 @@
 #include <string.h>
 
 #include "cap.h"
+#include "capf.h"
 #include "capgen.h"
 #include "capw.h"
 #include "cli.h"
+#include "dis.h"
 #include "hs.h"
 #include "lib.h"
 #include "pkt.h"
@@ -545,6 +547,65 @@ static void b_garbage(struct capw_buf *b)
 	capw_buf_free(&s);
 }
 
+/* A per-case capture from a wire log (capw_session): real timestamps,
+ * loopback-sized segments, the server closing first. */
+static void b_wirelog(struct capw_buf *b)
+{
+	uint8_t nonce[16] = {5, 5, 5};
+	char req[512], resp[512], key[32];
+	struct hs_req_desc rq;
+	memset(&rq, 0, sizeof(rq));
+	rq.host = "127.0.0.2";
+	rq.target = "/runCase?case=1&agent=wsprobe";
+	rq.nonce = nonce;
+	int nq = hs_build_request(&rq, req, sizeof(req));
+	hs_key_from_nonce(nonce, key);
+	struct hs_resp_desc rs;
+	memset(&rs, 0, sizeof(rs));
+	rs.key = key;
+	int np = hs_build_response(&rs, resp, sizeof(resp));
+	static uint8_t f[3][80000];
+	static uint8_t big[70000];
+	memset(big, '*', sizeof(big));
+	struct wsf_frame fr;
+	memset(&fr, 0, sizeof(fr));
+	fr.fin = 1;
+	fr.opcode = WSP_OP_TEXT;
+	fr.masked = 1;
+	memcpy(fr.mask_key, "\x12\x34\x56\x78", 4);
+	fr.payload_len = sizeof(big);
+	ssize_t n0 = wsf_encode(f[0], sizeof(f[0]), &fr, big, sizeof(big));
+	fr.masked = 0;
+	ssize_t n1 = wsf_encode(f[1], sizeof(f[1]), &fr, big, sizeof(big));
+	fr.opcode = WSP_OP_CLOSE;
+	fr.payload_len = 2;
+	ssize_t n2 = wsf_encode(f[2], sizeof(f[2]), &fr,
+				(const uint8_t *)"\x03\xe8", 2);
+	uint8_t cl[8];
+	fr.masked = 1;
+	memcpy(fr.mask_key, "\x9a\xbc\xde\xf0", 4); /* a fresh key */
+	ssize_t n3 = wsf_encode(cl, sizeof(cl), &fr,
+				(const uint8_t *)"\x03\xe8", 2);
+	struct capw_wire w[6] = {
+		{120000, 1, (const uint8_t *)req, (size_t)nq},
+		{480000, 0, (const uint8_t *)resp, (size_t)np},
+		{1000000, 1, f[0], (size_t)n0},
+		{1700000, 0, f[1], (size_t)n1},
+		{2000000, 0, f[2], (size_t)n2},
+		{2100000, 1, cl, (size_t)n3},
+	};
+	struct capw_session_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.start.sec = 1700000123;
+	cfg.start.nsec = 456789000;
+	cfg.isn_client = 0xFFFF0000u;
+	cfg.isn_server = 42;
+	cfg.end = CAPW_END_FIN_SERVER;
+	cfg.end_ns = 2200000;
+	capw_buf_init(b, NULL);
+	capw_session(b, &cfg, w, 6);
+}
+
 /* The basic capture cut in the middle of a record. */
 static void b_cut(struct capw_buf *b)
 {
@@ -579,6 +640,7 @@ static const struct {
 	{"mixed.pcapng", b_mixed},
 	{"garbage.pcapng", b_garbage},
 	{"cut.pcap", b_cut},
+	{"wirelog.pcap", b_wirelog},
 	{"notcapture.pcap", b_notcapture},
 	{"link-sll.pcap", b_link_sll},
 	{"link-sll2-ipv6.pcap", b_link_sll2},
@@ -773,6 +835,217 @@ START_TEST(golden_dissection_matches_testlist)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Agreement with tshark (issue 6 item 5), when tshark is installed: the
+ * same frames (packet, stream, FIN, opcode, MASK, length, all 64 bits)
+ * on every golden capture tshark decodes completely, and the same text
+ * for unfragmented text frames (inflated when compressed).  Where tshark
+ * falls short (gaps, a snaplen, data before the 101, frames that never
+ * complete, reassembled fragments shown at the last frame, fragmented
+ * compressed messages with context takeover, last copy of a conflicting
+ * retransmission) the captures are left out; docs/dissect.md lists them.
+ */
+
+struct tframe {
+	uint64_t packet, stream, length;
+	int fin, opcode, masked;
+	char text[128]; /* printable single-frame text, else empty */
+};
+
+static int tframe_cmp(const void *a, const void *b)
+{
+	const struct tframe *x = a, *y = b;
+	if (x->packet != y->packet)
+		return x->packet < y->packet ? -1 : 1;
+	if (x->stream != y->stream)
+		return x->stream < y->stream ? -1 : 1;
+	if (x->opcode != y->opcode)
+		return x->opcode - y->opcode;
+	return x->length < y->length ? -1 : x->length > y->length;
+}
+
+struct tcollect {
+	struct tframe f[64];
+	size_t n;
+};
+
+static int printable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7F || p[i] == '\\' || p[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+static void on_tframe(const struct dis_event *ev, void *user)
+{
+	struct tcollect *c = user;
+	if (ev->type != DIS_EV_FRAME || c->n == 64)
+		return;
+	struct tframe *t = &c->f[c->n++];
+	memset(t, 0, sizeof(*t));
+	t->packet = ev->packet;
+	t->stream = (uint64_t)ev->stream;
+	t->fin = ev->frame.hdr.fin;
+	t->opcode = ev->frame.hdr.opcode;
+	t->masked = ev->frame.hdr.masked;
+	t->length = ev->frame.hdr.payload_len;
+	const uint8_t *p = ev->frame.compressed ? ev->frame.inflated
+						: ev->frame.data;
+	size_t n = ev->frame.compressed ? ev->frame.inflated_len
+					: ev->frame.len;
+	if (t->opcode == WSP_OP_TEXT && t->fin && n < sizeof(t->text) &&
+	    printable(p, n))
+		memcpy(t->text, p, n);
+}
+
+START_TEST(tshark_agrees_on_frames_and_text)
+{
+	static const char *const files[] = {
+		"basic.pcap", "fragmented.pcap", "deflate.pcap",
+		"deflate-nct.pcap", "ooo.pcap", "retrans.pcap", "multi.pcap",
+		"mixed.pcapng", "violations.pcap", "link-sll2-ipv6.pcap",
+		"link-nflog.pcap", "wirelog.pcap",
+	};
+	if (system("command -v tshark >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "tshark not installed: agreement not checked\n");
+		return;
+	}
+	const char *f = files[_i];
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r " DIR "%s -Y websocket "
+		 "-o tcp.reassemble_out_of_order:TRUE -T fields "
+		 "-E separator='|' -E occurrence=a -E aggregator=';' "
+		 "-e frame.number -e tcp.stream -e websocket.fin "
+		 "-e websocket.opcode -e websocket.mask "
+		 "-e websocket.payload_length -e websocket.payload_length_ext_16 "
+		 "-e websocket.payload_length_ext_64 -e websocket.payload.text "
+		 "2>/dev/null",
+		 f);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	struct tcollect theirs;
+	memset(&theirs, 0, sizeof(theirs));
+	char line[4096];
+	while (fgets(line, sizeof(line), p) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		/* Fields; several frames in one packet are ';'-joined. */
+		char *col[9] = {0};
+		char *save = NULL, *q = line;
+		for (int i = 0; i < 9; i++) {
+			col[i] = q;
+			char *bar = strchr(q, '|');
+			if (bar == NULL) {
+				for (int j = i + 1; j < 9; j++)
+					col[j] = "";
+				break;
+			}
+			*bar = '\0';
+			q = bar + 1;
+		}
+		char *sub[9][8];
+		int nsub = 0;
+		for (int i = 0; i < 9; i++) {
+			int k = 0;
+			for (char *t = strtok_r(col[i], ";", &save);
+			     t != NULL && k < 8; t = strtok_r(NULL, ";", &save))
+				sub[i][k++] = t;
+			for (int j = k; j < 8; j++)
+				sub[i][j] = NULL;
+			if (i == 2)
+				nsub = k;
+		}
+		for (int k = 0; k < nsub && theirs.n < 64; k++) {
+			struct tframe *t = &theirs.f[theirs.n++];
+			memset(t, 0, sizeof(*t));
+			t->packet = strtoull(sub[0][0], NULL, 10);
+			t->stream = strtoull(sub[1][0], NULL, 10);
+			t->fin = (int)strtol(sub[2][k], NULL, 10);
+			t->opcode = (int)strtol(sub[3][k], NULL, 10);
+			t->masked = (int)strtol(sub[4][k], NULL, 10);
+			const char *l = sub[7][k] ? sub[7][k]
+					: sub[6][k] ? sub[6][k] : sub[5][k];
+			t->length = strtoull(l, NULL, 10);
+		}
+		(void)sub[8];
+	}
+	ck_assert_int_eq(pclose(p), 0);
+	/* The text column does not say which frame of a packet it is: a
+	 * second pass takes it for packets with one frame. */
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r " DIR "%s -Y 'websocket.opcode == 1 && "
+		 "websocket.fin == 1' -o tcp.reassemble_out_of_order:TRUE "
+		 "-T fields -E separator='|' -e frame.number "
+		 "-e websocket.payload.text 2>/dev/null",
+		 f);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		char *bar = strchr(line, '|');
+		if (bar == NULL || strchr(bar + 1, ';') != NULL)
+			continue;
+		uint64_t pk = strtoull(line, NULL, 10);
+		for (size_t i = 0; i < theirs.n; i++)
+			if (theirs.f[i].packet == pk && theirs.f[i].opcode == 1 &&
+			    strlen(bar + 1) < sizeof(theirs.f[i].text) &&
+			    printable((const uint8_t *)bar + 1, strlen(bar + 1)))
+				snprintf(theirs.f[i].text,
+					 sizeof(theirs.f[i].text), "%s", bar + 1);
+	}
+	pclose(p);
+
+	/* Ours. */
+	struct tcollect ours;
+	memset(&ours, 0, sizeof(ours));
+	char path[256];
+	snprintf(path, sizeof(path), DIR "%s", f);
+	struct capf cf;
+	ck_assert_int_eq(capf_open(&cf, path, NULL), 0);
+	struct dis_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.stream = -1;
+	cfg.keep = 4096;
+	struct dis d;
+	ck_assert_int_eq(dis_init(&d, &cfg), 0);
+	struct cap_pkt pkt;
+	while (capf_next(&cf, &pkt) > 0)
+		dis_packet(&d, &pkt, on_tframe, &ours);
+	dis_finish(&d, on_tframe, &ours);
+	dis_free(&d);
+	capf_close(&cf);
+
+	qsort(theirs.f, theirs.n, sizeof(theirs.f[0]), tframe_cmp);
+	qsort(ours.f, ours.n, sizeof(ours.f[0]), tframe_cmp);
+	ck_assert_msg(theirs.n == ours.n, "%s: tshark %zu frames, wsprobe %zu",
+		      f, theirs.n, ours.n);
+	for (size_t i = 0; i < ours.n; i++) {
+		const struct tframe *a = &theirs.f[i], *b = &ours.f[i];
+		ck_assert_msg(a->packet == b->packet && a->stream == b->stream &&
+				      a->fin == b->fin && a->opcode == b->opcode &&
+				      a->masked == b->masked &&
+				      a->length == b->length,
+			      "%s: frame %zu: tshark %llu/%llu fin %d op %d mask %d "
+			      "len %llu, wsprobe %llu/%llu fin %d op %d mask %d len %llu",
+			      f, i, (unsigned long long)a->packet,
+			      (unsigned long long)a->stream, a->fin, a->opcode,
+			      a->masked, (unsigned long long)a->length,
+			      (unsigned long long)b->packet,
+			      (unsigned long long)b->stream, b->fin, b->opcode,
+			      b->masked, (unsigned long long)b->length);
+		/* retrans.pcap: tshark keeps the last copy of a byte, we
+		 * the first (docs/dissect.md). */
+		if (a->text[0] != '\0' && b->text[0] != '\0' &&
+		    strcmp(f, "retrans.pcap") != 0)
+			ck_assert_msg(strcmp(a->text, b->text) == 0,
+				      "%s: packet %llu: tshark \"%s\", wsprobe \"%s\"",
+				      f, (unsigned long long)a->packet, a->text,
+				      b->text);
+	}
+}
+END_TEST
+
 Suite *pcap_golden_suite(void)
 {
 	Suite *s = suite_create("pcap_golden");
@@ -780,6 +1053,10 @@ Suite *pcap_golden_suite(void)
 	load_testlist();
 	tcase_add_loop_test(tc, golden_dissection_matches_testlist, 0,
 			    ncases > 0 ? ncases : 1);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tshark_agreement");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, tshark_agrees_on_frames_and_text, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,7 +19,9 @@
 #include "lib.h"
 #include "rep.h"
 #include "rep_int.h"
+#include "res_wire.h"
 #include "u8.h"
+#include "wsf.h"
 #include "wsp_err.h"
 
 /* --- fixtures ------------------------------------------------------------ */
@@ -991,6 +993,520 @@ START_TEST(results_json_load_names_the_file)
 }
 END_TEST
 
+
+/* --- the wire log --------------------------------------------------------- */
+
+/* Appends one encoded frame to buf at *n. */
+static void put_frame(uint8_t *buf, size_t cap, size_t *n, uint8_t opcode,
+		      int masked, const char *payload, size_t len)
+{
+	struct wsf_frame f = {1, 0, opcode, (uint8_t)masked, {1, 2, 3, 4},
+			      WSF_LEN_AUTO, len};
+	ssize_t k = wsf_encode(buf + *n, cap - *n, &f, (const uint8_t *)payload,
+			       len);
+	ck_assert_int_gt(k, 0);
+	*n += (size_t)k;
+}
+
+/* The wire of a short session in which wsprobe is the client: the
+ * handshake, a text echo whose payload is markup, a masked binary frame
+ * from the server (a violation), both Close frames, the last one split
+ * over two reads.  Fills out[0..5) with the record boundaries. */
+struct wire_fix {
+	uint8_t bytes[512];
+	size_t len;
+	size_t off[6];  /* record i is bytes[off[i]..off[i+1]) */
+	int dir[5];
+};
+
+static void wire_fixture(struct wire_fix *w)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+	size_t n = 0;
+	memset(w, 0, sizeof(*w));
+	memcpy(w->bytes, req, sizeof(req) - 1);
+	n = sizeof(req) - 1;
+	w->off[1] = n;
+	w->dir[0] = 0;
+	memcpy(w->bytes + n, resp, sizeof(resp) - 1);
+	n += sizeof(resp) - 1;
+	put_frame(w->bytes, sizeof(w->bytes), &n, WSP_OP_TEXT, 0,
+		  "<b>\"hi'</b>", 11);
+	w->off[2] = n;
+	w->dir[1] = 1;
+	put_frame(w->bytes, sizeof(w->bytes), &n, WSP_OP_TEXT, 1, "Hello", 5);
+	put_frame(w->bytes, sizeof(w->bytes), &n, WSP_OP_CLOSE, 1,
+		  "\x03\xe8" "bye", 5);
+	w->off[3] = n;
+	w->dir[2] = 0;
+	put_frame(w->bytes, sizeof(w->bytes), &n, WSP_OP_BINARY, 1, "\x00\xff\x10",
+		  3);
+	size_t close_at = n;
+	put_frame(w->bytes, sizeof(w->bytes), &n, WSP_OP_CLOSE, 0,
+		  "\x03\xea" "x", 3);
+	w->off[4] = close_at + 3; /* inside the Close frame */
+	w->dir[3] = 1;
+	w->off[5] = n;
+	w->dir[4] = 1;
+	w->len = n;
+}
+
+static void add_wire(struct res_case *c, const struct wire_fix *w, size_t cap)
+{
+	struct res_wire_build *b = res_wire_begin(c, 1, cap);
+	ck_assert_ptr_nonnull(b);
+	uint64_t sent = 0, recv = 0;
+	for (size_t i = 0; i < 5; i++) {
+		size_t len = w->off[i + 1] - w->off[i];
+		res_wire_add(b, (int64_t)(i + 1) * 1500000, w->dir[i],
+			     w->bytes + w->off[i], len);
+		*(w->dir[i] ? &recv : &sent) += len;
+	}
+	ck_assert_int_eq(res_wire_end(b, 0, sent, recv), 0);
+	c->has_facts = 1;
+	c->closed_by_me = 1;
+	c->was_clean = 0;
+	res_set_str(&c->not_clean_reason, "peer reset <tcp>");
+}
+
+static uint64_t stat_of(const struct res_stats *st, uint64_t key)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].key == key)
+			return st->v[i].count;
+	return 0;
+}
+
+START_TEST(wire_build_counts_frames_octets_and_local_close)
+{
+	struct res_run r;
+	sample(&r);
+	struct res_case *c = &r.agents[0].cases[1];
+	struct wire_fix w;
+	wire_fixture(&w);
+	add_wire(c, &w, RES_WIRE_CAP);
+	ck_assert(c->wire.present);
+	ck_assert(!c->wire.truncated);
+	ck_assert_uint_eq(c->wire.len, w.len);
+	ck_assert_uint_eq(c->wire.nrecs, 5);
+	ck_assert_int_eq(memcmp(c->wire.data, w.bytes, w.len), 0);
+	ck_assert_int_eq(c->wire.recs[2].t_us, 4500);
+	ck_assert_uint_eq(c->tx_frames.n, 2);
+	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_TEXT), 1);
+	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_CLOSE), 1);
+	ck_assert_uint_eq(c->rx_frames.n, 3);
+	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_BINARY), 1);
+	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_CLOSE), 1);
+	ck_assert_uint_eq(c->tx_octets.n, 2);
+	ck_assert_uint_eq(stat_of(&c->rx_octets, w.off[5] - w.off[4]), 1);
+	ck_assert(c->has_local_code);
+	ck_assert_uint_eq(c->local_code, 1000);
+	ck_assert_str_eq(c->local_reason, "bye");
+	res_free(&r);
+}
+END_TEST
+
+/* Caps: a record that does not fit ends what is kept (the log is a
+ * prefix, marked truncated); statistics still cover everything. */
+START_TEST(wire_build_truncates_at_the_cap_never_silently)
+{
+	struct wire_fix w;
+	wire_fixture(&w);
+	size_t caps[] = {0, w.off[1], w.off[2] + 1, w.len - 1};
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct res_case c;
+		memset(&c, 0, sizeof(c));
+		add_wire(&c, &w, caps[k]);
+		ck_assert(c.wire.truncated);
+		ck_assert_uint_le(c.wire.len, caps[k]);
+		size_t sum = 0;
+		for (size_t i = 0; i < c.wire.nrecs; i++)
+			sum += c.wire.recs[i].len;
+		ck_assert_uint_eq(sum, c.wire.len);
+		ck_assert(c.wire.len == 0 ||
+			  memcmp(c.wire.data, w.bytes, c.wire.len) == 0);
+		ck_assert_uint_eq(c.wire.bytes_sent + c.wire.bytes_received, w.len);
+		ck_assert_uint_eq(stat_of(&c.rx_frames, WSP_OP_CLOSE), 1);
+		ck_assert_uint_eq(c.local_code, 1000);
+		res_case_free(&c);
+	}
+	/* A session that lost part of its own log marks it too. */
+	struct res_case c;
+	memset(&c, 0, sizeof(c));
+	struct res_wire_build *b = res_wire_begin(&c, 1, RES_WIRE_CAP);
+	res_wire_add(b, 0, 0, w.bytes, 4);
+	ck_assert_int_eq(res_wire_end(b, 1, 4, 0), 0);
+	ck_assert(c.wire.truncated);
+	res_case_free(&c);
+}
+END_TEST
+
+struct items_text {
+	struct rep_sb sb;
+};
+
+static void describe_item(void *ctx, const struct rw_item *it)
+{
+	struct items_text *t = ctx;
+	rep__sb_printf(&t->sb, "%d/%d/%u/%llu/%zu/%d/%zu[", (int)it->kind,
+		       it->dir, it->kind == RW_FRAME ? it->hdr.opcode : 99,
+		       (unsigned long long)it->total, it->len, it->complete,
+		       it->nviol);
+	for (size_t i = 0; i < it->len; i++)
+		rep__sb_printf(&t->sb, "%02x", it->data[i]);
+	rep__sb_puts(&t->sb, "]\n");
+}
+
+/* rw_* splits the same bytes the same way whatever the records' sizes:
+ * all at once, a byte at a time, random chunks. */
+static char *scan_chunked(const struct wire_fix *w, int mode, uint64_t seed,
+			  size_t upto)
+{
+	struct items_text t = {{0}};
+	struct rw_scan s;
+	rw_init(&s, 1, 0, SIZE_MAX, describe_item, &t);
+	struct tl_chunker ch;
+	tl_chunker_init(&ch, (enum tl_chunk_mode)mode, seed);
+	size_t rec = 0;
+	for (size_t i = 0; i < 5; i++) {
+		size_t a = w->off[i], e = w->off[i + 1] < upto ? w->off[i + 1] : upto;
+		while (a < e) {
+			size_t k = tl_chunk_next(&ch, e - a);
+			rw_feed(&s, w->dir[i], rec++, w->bytes + a, k);
+			a += k;
+		}
+	}
+	rw_finish(&s);
+	ck_assert(!s.oom);
+	char *out;
+	size_t n;
+	ck_assert_int_eq(rep__sb_finish(&t.sb, &out, &n), 0);
+	return out;
+}
+
+START_TEST(wire_scan_chunking_does_not_change_items)
+{
+	struct wire_fix w;
+	wire_fixture(&w);
+	/* Every prefix of the log, so logs that end inside a head, a
+	 * header or a payload are covered too. */
+	for (size_t upto = 0; upto <= w.len; upto++) {
+		char *all = scan_chunked(&w, TL_CHUNK_ALL, 0, upto);
+		char *one = scan_chunked(&w, TL_CHUNK_ONE, 0, upto);
+		char *rnd = scan_chunked(&w, TL_CHUNK_RANDOM, upto + 1, upto);
+		ck_assert_str_eq(all, one);
+		ck_assert_str_eq(all, rnd);
+		free(all);
+		free(one);
+		free(rnd);
+	}
+	char *all = scan_chunked(&w, TL_CHUNK_ALL, 0, w.len);
+	/* Two heads, then the frames in wire order (kind/dir/opcode/...). */
+	ck_assert_ptr_nonnull(strstr(all, "0/0/99/27/27/1/0["));
+	ck_assert_ptr_nonnull(strstr(all, "1/1/1/11/11/1/0[3c623e"));
+	ck_assert_ptr_nonnull(strstr(all, "1/0/1/5/5/1/0[48656c6c6f]"));
+	ck_assert_ptr_nonnull(strstr(all, "1/1/2/3/3/1/1[00ff10]"));
+	ck_assert_ptr_nonnull(strstr(all, "1/1/8/3/3/1/0[03ea78]\n"));
+	free(all);
+}
+END_TEST
+
+static void count_items(void *ctx, const struct rw_item *it)
+{
+	size_t *n = ctx;
+	n[it->kind]++;
+}
+
+/* An answer other than 101 is followed by a body, not frames; a stream
+ * that does not begin with HTTP is frames from the first byte. */
+START_TEST(wire_scan_non_101_body_is_raw)
+{
+	static const char resp[] = "HTTP/1.1 404 Not Found\r\n\r\n\x81\x05Hello";
+	size_t n[3] = {0, 0, 0};
+	struct rw_scan s;
+	rw_init(&s, 1, 0, SIZE_MAX, count_items, n);
+	rw_feed(&s, 1, 0, (const uint8_t *)resp, sizeof(resp) - 1);
+	rw_finish(&s);
+	ck_assert_uint_eq(n[RW_HEAD], 1);
+	ck_assert_uint_eq(n[RW_FRAME], 0);
+	ck_assert_uint_eq(n[RW_RAW], 1);
+	memset(n, 0, sizeof(n));
+	rw_init(&s, 1, 0, SIZE_MAX, count_items, n);
+	rw_feed(&s, 1, 0, (const uint8_t *)resp + 26, 7);
+	rw_finish(&s);
+	ck_assert_uint_eq(n[RW_FRAME], 1);
+	ck_assert_uint_eq(n[RW_HEAD] + n[RW_RAW], 0);
+	ck_assert_uint_eq(rw_rsv_from_response("HTTP/1.1 101 x\r\n"
+					       "sec-websocket-extensions: "
+					       "permessage-deflate\r\n\r\n"),
+			  WSP_RSV1);
+	ck_assert_uint_eq(rw_rsv_from_response("HTTP/1.1 101 x\r\nX-A: "
+					       "permessage-deflate\r\n\r\n"),
+			  0);
+}
+END_TEST
+
+START_TEST(wire_json_round_trip_is_identical)
+{
+	struct res_run r, back;
+	sample(&r);
+	struct wire_fix w;
+	wire_fixture(&w);
+	add_wire(&r.agents[0].cases[1], &w, RES_WIRE_CAP);
+	add_wire(&r.agents[0].cases[0], &w, w.off[2]);
+	char *t, *t2;
+	size_t n, n2;
+	ck_assert_int_eq(rep_json_render(&r, &t, &n), 0);
+	ck_assert_ptr_nonnull(strstr(t, "\"closed_by_me\": true,\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\"local_close_code\": 1000,\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\"tx_frame_stats\": {\n"
+					"            \"1\": 1,\n"
+					"            \"8\": 1\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\"data\": \"R0VUIC8gSFRUUC8xLjEN"));
+	ck_assert_ptr_nonnull(strstr(t, "\"truncated\": true"));
+	/* A case without a log (and an older results.json): nulls. */
+	ck_assert_ptr_nonnull(strstr(t, "\"wirelog\": null"));
+	char err[256];
+	ck_assert_msg(rep_json_parse(&back, t, n, err, sizeof(err)) == 0, "%s",
+		      err);
+	const struct res_case *c = &back.agents[0].cases[1];
+	ck_assert_uint_eq(c->wire.len, w.len);
+	ck_assert_int_eq(memcmp(c->wire.data, w.bytes, w.len), 0);
+	ck_assert_uint_eq(c->wire.nrecs, 5);
+	ck_assert_int_eq(c->wire.recs[4].t_us, 7500);
+	ck_assert_str_eq(c->local_reason, "bye");
+	ck_assert(back.agents[0].cases[0].wire.truncated);
+	ck_assert(!back.agents[0].cases[2].wire.present);
+	ck_assert(!back.agents[0].cases[2].has_facts);
+	ck_assert_int_eq(rep_json_render(&back, &t2, &n2), 0);
+	ck_assert_uint_eq(n, n2);
+	ck_assert_int_eq(memcmp(t, t2, n), 0);
+	free(t);
+	free(t2);
+	res_free(&back);
+	res_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *fields; /* added to a valid case */
+	const char *err;
+} bad_wire_docs[] = {
+	{"\"closed_by_me\": 1", "\"closed_by_me\" must be true, false or null"},
+	{"\"local_close_code\": 70000", "\"local_close_code\" must be"},
+	{"\"rx_frame_stats\": {\"x\": 1}", "must map decimal numbers"},
+	{"\"rx_frame_stats\": {\"1\": -1}", "must map decimal numbers"},
+	{"\"rx_frame_stats\": {\"01\": 1}", "must map decimal numbers"},
+	{"\"rx_frame_stats\": {\"18446744073709551616\": 1}",
+	 "must map decimal numbers"},
+	{"\"tx_octet_stats\": []", "must be an object or null"},
+	{"\"wirelog\": 3", "must be an object or null"},
+	{"\"wirelog\": {\"data\": \"QUJD\", \"records\": []}", "needs \"data\""},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJ\", \"records\": "
+	 "[[0, 0, 3]]}", "not base64"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[0, 0, 2]]}", "do not add up"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[0, 0, 2], [0, 1, 2]]}", "each record is"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[0, 2, 3]]}", "each record is"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[0, 0, 0], [0, 0, 3]]}", "each record is"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[-1, 0, 3]]}", "each record is"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1]]}", "more records than"},
+	{"\"wirelog\": {\"truncated\": false, \"data\": \"QUJD\", \"records\": "
+	 "[[0, 0, 3]], \"bytes_sent\": -3}", "byte totals"},
+};
+
+START_TEST(wire_json_reader_refuses_bad_fields)
+{
+	char doc[1024];
+	snprintf(doc, sizeof(doc),
+		 "{\"seed\": \"1\", \"agents\": [{\"agent\": \"a\", \"role\": "
+		 "\"server\", \"cases\": [{\"id\": \"1.1\", \"verdict\": \"OK\", "
+		 "\"behavior\": \"OK\", \"close_behavior\": \"OK\", %s}]}]}",
+		 bad_wire_docs[_i].fields);
+	struct res_run r;
+	char err[256];
+	ck_assert_int_eq(rep_json_parse(&r, doc, strlen(doc), err, sizeof(err)),
+			 WSP_E_INVAL);
+	ck_assert_msg(strstr(err, bad_wire_docs[_i].err) != NULL, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "agents[0].cases[0]: "));
+	res_free(&r);
+}
+END_TEST
+
+START_TEST(html_decodes_the_wire_log_frame_by_frame)
+{
+	struct res_run r;
+	sample(&r);
+	struct wire_fix w;
+	wire_fixture(&w);
+	add_wire(&r.agents[0].cases[1], &w, RES_WIRE_CAP);
+	add_wire(&r.agents[0].cases[0], &w, w.off[4]);
+	char *t;
+	size_t n;
+	ck_assert_int_eq(rep_html_render(&r, &t, &n), 0);
+	assert_clean_text(t, n);
+	ck_assert_uint_eq(count(t, "<table class=\"wl\">"), 2);
+	/* Case 1.2: 2 heads and 5 frames; case 1.1 the same, its last frame
+	 * cut by the cap. */
+	ck_assert_uint_eq(count(t, "<tr class=\"tx\">") +
+				  count(t, "<tr class=\"rx\">"),
+			  7 + 7);
+	ck_assert_ptr_nonnull(strstr(t, "<b>TEXT</b> <small>opcode 1</small> "
+					"FIN=1 RSV=000 MASK=1 key=01020304 len=5"));
+	ck_assert_ptr_nonnull(strstr(t, "<pre class=\"hx\">48656c6c 6f</pre>"
+					"<pre>Hello</pre>"));
+	/* The peer's markup is text. */
+	ck_assert_ptr_nonnull(strstr(t, "<pre>&lt;b&gt;&quot;hi&#39;&lt;/b&gt;"
+					"</pre>"));
+	ck_assert_ptr_null(strstr(t, "<b>\"hi"));
+	ck_assert_ptr_nonnull(strstr(t, "close code 1002"));
+	ck_assert_ptr_nonnull(strstr(t, "<pre>bye</pre>"));
+	/* The masked server frame: its violation with its requirement id;
+	 * binary payload as hex only. */
+	struct wsf_header h = {1, 0, 2, 1, {1, 2, 3, 4}, 7, 6, 3};
+	struct wsf_policy pol = {0, WSP_ROLE_SERVER};
+	int v;
+	ck_assert_uint_eq(wsf_check(&h, &pol, &v, 1), 1);
+	char want[128];
+	snprintf(want, sizeof(want), "<li><code>%s</code> ", wsp_errreq(v));
+	ck_assert_ptr_nonnull(strstr(t, want));
+	ck_assert_ptr_nonnull(strstr(t, "<pre class=\"hx\">00ff10</pre></td>"));
+	/* Closing facts. */
+	ck_assert_ptr_nonnull(strstr(t, "closedByMe (wsprobe sent the first "
+					"Close): yes; failedByMe (wsprobe failed "
+					"the connection): no; droppedByMe (wsprobe "
+					"closed TCP first): no; wasClean: no, peer "
+					"reset &lt;tcp&gt;<br>"));
+	ck_assert_ptr_nonnull(strstr(t, "wsprobe's close frame: code 1000, "
+					"reason bye"));
+	/* Case 1.1 was cut: said twice (above and below its table), and
+	 * the frame the cap cut shows as incomplete. */
+	ck_assert_uint_eq(count(t, "class=\"trunc\""), 2);
+	ck_assert_ptr_nonnull(strstr(t, "(the log ends after 1 payload bytes)"));
+	free(t);
+	res_free(&r);
+}
+END_TEST
+
+START_TEST(junit_failure_carries_a_wire_excerpt)
+{
+	struct res_run r;
+	sample(&r);
+	struct wire_fix w;
+	wire_fixture(&w);
+	add_wire(&r.agents[0].cases[1], &w, RES_WIRE_CAP);
+	char *t;
+	size_t n;
+	ck_assert_int_eq(rep_junit_render(&r, &t, &n), 0);
+	assert_clean_text(t, n);
+	ck_assert_ptr_nonnull(strstr(t, "wire log (7 heads and frames):\n"
+					"  1 sent HTTP head, 27 bytes\n"
+					"  2 recv HTTP head, 36 bytes\n"
+					"  3 recv TEXT fin=1 rsv=0 mask=0 len=11 "
+					"&quot;&lt;b&gt;&quot;hi&#39;&lt;/b&gt;&quot;\n"
+					"  4 sent TEXT fin=1 rsv=0 mask=1 len=5 "
+					"&quot;Hello&quot;\n"));
+	ck_assert_ptr_nonnull(strstr(t, "  6 recv BINARY fin=1 rsv=0 mask=1 "
+					"len=3 0x00ff10 [R6455-"));
+	ck_assert_ptr_nonnull(strstr(t, "  7 recv CLOSE fin=1 rsv=0 mask=0 len=3 "
+					"code 1002 &quot;x&quot;\n"
+					"full details"));
+	free(t);
+	res_free(&r);
+}
+END_TEST
+
+START_TEST(autobahn_case_carries_closing_facts_stats_and_wirelog)
+{
+	struct res_run r;
+	sample(&r);
+	struct wire_fix w;
+	wire_fixture(&w);
+	add_wire(&r.agents[0].cases[1], &w, w.off[4]);
+	char *t;
+	size_t n;
+	ck_assert_int_eq(rep_autobahn_render_case(&r, 0, 1, &t, &n), 0);
+	json_error_t je;
+	json_t *doc = json_loads(t, 0, &je);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_uint_eq(json_object_size(doc), 39);
+	ck_assert(json_is_true(json_object_get(doc, "closedByMe")));
+	ck_assert(json_is_false(json_object_get(doc, "wasClean")));
+	ck_assert(json_is_false(json_object_get(doc, "droppedByMe")));
+	ck_assert_str_eq(json_string_value(json_object_get(doc,
+							   "wasNotCleanReason")),
+			 "peer reset <tcp>");
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "localCloseCode")),
+			 1000);
+	ck_assert_str_eq(json_string_value(json_object_get(doc,
+							   "localCloseReason")),
+			 "bye");
+	ck_assert(json_is_true(json_object_get(doc, "createWirelog")));
+	ck_assert(json_is_true(json_object_get(doc, "createStats")));
+	json_t *tx = json_object_get(doc, "txFrameStats");
+	ck_assert_int_eq(json_integer_value(json_object_get(tx, "8")), 1);
+	json_t *log = json_object_get(doc, "wirelog");
+	/* TO (request), RO + RF (response and the text frame), TO + TF +
+	 * TF, RO + RF (binary; the Close is cut by the cap: no entry),
+	 * WLM. */
+	ck_assert_uint_eq(json_array_size(log), 9);
+	char *e0 = json_dumps(json_array_get(log, 0), JSON_COMPACT);
+	ck_assert_str_eq(e0, "[\"TO\",[27,\"474554202f20485454502f312e310d0a"
+			     "486f73743a20780d0a0d0a\"],false]");
+	free(e0);
+	char *e2 = json_dumps(json_array_get(log, 2), JSON_COMPACT);
+	ck_assert_str_eq(e2, "[\"RF\",[11,\"<b>\\\"hi'</b>\"],1,1,0,false,null]");
+	free(e2);
+	char *e4 = json_dumps(json_array_get(log, 4), JSON_COMPACT);
+	ck_assert_str_eq(e4, "[\"TF\",[5,\"Hello\"],1,1,0,\"01020304\",null,"
+			     "null,false]");
+	free(e4);
+	char *e8 = json_dumps(json_array_get(log, 8), JSON_COMPACT);
+	ck_assert_str_eq(e8, "[\"WLM\",false]");
+	free(e8);
+	json_decref(doc);
+	free(t);
+	res_free(&r);
+}
+END_TEST
+
+/* Autobahn logs at most 64 bytes per entry, then " ...". */
+START_TEST(autobahn_wirelog_entries_log_64_bytes)
+{
+	struct res_case c;
+	memset(&c, 0, sizeof(c));
+	uint8_t big[200];
+	memset(big, 'a', sizeof(big));
+	big[0] = 0x81;
+	big[1] = 126;
+	big[2] = 0;
+	big[3] = 196;
+	struct res_wire_build *b = res_wire_begin(&c, 1, RES_WIRE_CAP);
+	res_wire_add(b, 0, 1, big, sizeof(big));
+	ck_assert_int_eq(res_wire_end(b, 0, 0, sizeof(big)), 0);
+	json_t *log = rep__autobahn_wirelog(&c, "server");
+	ck_assert_ptr_nonnull(log);
+	ck_assert_uint_eq(json_array_size(log), 2);
+	json_t *ro = json_array_get(json_array_get(log, 0), 1);
+	ck_assert_int_eq(json_integer_value(json_array_get(ro, 0)), 200);
+	const char *hx = json_string_value(json_array_get(ro, 1));
+	ck_assert_uint_eq(strlen(hx), 128 + 4);
+	ck_assert_str_eq(hx + 128, " ...");
+	json_t *rf = json_array_get(json_array_get(log, 1), 1);
+	ck_assert_int_eq(json_integer_value(json_array_get(rf, 0)), 196);
+	const char *tx = json_string_value(json_array_get(rf, 1));
+	ck_assert_uint_eq(strlen(tx), 64 + 4);
+	json_decref(log);
+	res_case_free(&c);
+}
+END_TEST
+
 Suite *reports_suite(void)
 {
 	Suite *s = suite_create("reports");
@@ -1040,6 +1556,20 @@ Suite *reports_suite(void)
 	tcase_add_test(tc, write_all_formats_table);
 	tcase_add_test(tc, results_json_keeps_excluded_and_cleans_bad_utf8);
 	tcase_add_test(tc, results_json_load_names_the_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wire_log");
+	tcase_add_test(tc, wire_build_counts_frames_octets_and_local_close);
+	tcase_add_test(tc, wire_build_truncates_at_the_cap_never_silently);
+	tcase_add_test(tc, wire_scan_chunking_does_not_change_items);
+	tcase_add_test(tc, wire_scan_non_101_body_is_raw);
+	tcase_add_test(tc, wire_json_round_trip_is_identical);
+	tcase_add_loop_test(tc, wire_json_reader_refuses_bad_fields, 0,
+			    (int)(sizeof(bad_wire_docs) / sizeof(bad_wire_docs[0])));
+	tcase_add_test(tc, html_decodes_the_wire_log_frame_by_frame);
+	tcase_add_test(tc, junit_failure_carries_a_wire_excerpt);
+	tcase_add_test(tc, autobahn_case_carries_closing_facts_stats_and_wirelog);
+	tcase_add_test(tc, autobahn_wirelog_entries_log_64_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -62,6 +62,7 @@ START_TEST(err_fatal_threshold)
 	ck_assert(wsp_is_fatal(WSP_E_NOMEM));
 	ck_assert(!wsp_is_fatal(WSP_E_INVAL));
 	ck_assert(!wsp_is_fatal(WSP_OK));
+	ck_assert(!wsp_is_fatal(-1001)); /* pcap's range is not fatal */
 	ck_assert_str_eq(wsp_errname(0), "WSP_OK");
 	ck_assert_str_eq(wsp_errname(-12345), "WSP_E_UNKNOWN");
 	ck_assert_ptr_null(wsp_errreq(WSP_E_NOMEM));

@@ -33,6 +33,7 @@ everything else is the standard library.
 
 Prints one line per problem; exit 0 when there is none.
 """
+import base64
 import html
 import json
 import os
@@ -63,6 +64,31 @@ def id_key(case_id):
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in case_id.split(".")]
 
 
+def wire_bytes(c):
+    w = c.get("wirelog")
+    return base64.b64decode(w["data"], validate=True) if w else b""
+
+
+def check_wirelog(path, c):
+    w = c.get("wirelog")
+    if not w:
+        return
+    data = wire_bytes(c)
+    if len(data) != w["kept"] or sum(r[2] for r in w["records"]) != w["kept"]:
+        problem("%s: %s: wirelog kept %d, data %d bytes, records %d" %
+                (path, c["id"], w["kept"], len(data), sum(r[2] for r in w["records"])))
+    if w["kept"] > w["cap"]:
+        problem("%s: %s: wirelog keeps %d bytes over its cap %d" % (path, c["id"], w["kept"], w["cap"]))
+    sent = sum(r[2] for r in w["records"] if r[1] == 0)
+    recv = w["kept"] - sent
+    complete = sent == w["bytes_sent"] and recv == w["bytes_received"]
+    if complete == w["truncated"]:
+        problem("%s: %s: wirelog truncated=%r, kept %d/%d bytes of %d/%d" %
+                (path, c["id"], w["truncated"], sent, recv, w["bytes_sent"], w["bytes_received"]))
+    if sum(c["tx_octet_stats"].values()) < sum(1 for r in w["records"] if r[1] == 0):
+        problem("%s: %s: fewer writes counted than kept" % (path, c["id"]))
+
+
 def cmd_schema(files):
     import jsonschema
     with open(SCHEMA, encoding="utf-8") as f:
@@ -74,8 +100,11 @@ def cmd_schema(files):
             doc = json.load(f)
         for e in v.iter_errors(doc):
             problem("%s: %s: %s" % (path, "/".join(str(p) for p in e.path), e.message))
-        # What the schema cannot say: the summary counts the cases.
+        # What the schema cannot say: the summary counts the cases, and
+        # a wire log's records add up to its bytes.
         for a in doc.get("agents", []):
+            for c in a["cases"]:
+                check_wirelog(path, c)
             s = a["summary"]
             counts = {k: 0 for k in VERDICTS}
             for c in a["cases"]:
@@ -207,6 +236,49 @@ def cmd_autobahn(d):
                          ("received", c["events"]), ("isServer", a["role"] == "client")):
                 if doc.get(k) != v:
                     problem("%s: %s is %r, wanted %r" % (e["reportfile"], k, doc.get(k), v))
+            for k, rk in (("closedByMe", "closed_by_me"), ("failedByMe", "failed_by_me"),
+                          ("droppedByMe", "dropped_by_me"), ("wasClean", "was_clean"),
+                          ("wasNotCleanReason", "was_not_clean_reason"),
+                          ("localCloseCode", "local_close_code"),
+                          ("localCloseReason", "local_close_reason"),
+                          ("rxFrameStats", "rx_frame_stats"), ("txFrameStats", "tx_frame_stats"),
+                          ("rxOctetStats", "rx_octet_stats"), ("txOctetStats", "tx_octet_stats")):
+                if doc.get(k) != c.get(rk):
+                    problem("%s: %s is %r, wanted %r" % (e["reportfile"], k, doc.get(k), c.get(rk)))
+            check_autobahn_wirelog(e["reportfile"], doc.get("wirelog"), c)
+
+
+def check_autobahn_wirelog(name, log, c):
+    """One RO/TO entry per read/write, each [len, at most 64 bytes of hex],
+    frames as RF/TF entries, a truncated log ending with ["WLM", false]."""
+    w = c.get("wirelog")
+    if w is None:
+        if log is not None:
+            problem("%s: a wirelog where results.json has none" % name)
+        return
+    data = wire_bytes(c)
+    octets = [x for x in log if x[0] in ("RO", "TO")]
+    if len(octets) != len(w["records"]):
+        problem("%s: %d RO/TO entries for %d records" % (name, len(octets), len(w["records"])))
+        return
+    off = 0
+    for x, (_, d, n) in zip(octets, w["records"]):
+        want_hex = data[off:off + min(n, 64)].hex() + (" ..." if n > 64 else "")
+        off += n
+        if x[0] != ("TO" if d == 0 else "RO") or x[1] != [n, want_hex]:
+            problem("%s: entry %r for a %d-byte record in direction %d" % (name, x[:2], n, d))
+            return
+        if x[0] == "TO" and (len(x) != 3 or x[2] is not False):
+            problem("%s: TO entry %r" % (name, x))
+    for x in log:
+        if x[0] == "RF" and len(x) != 7 or x[0] == "TF" and len(x) != 9:
+            problem("%s: frame entry of %d items: %r" % (name, len(x), x[:3]))
+    if w["truncated"] != (log[-1:] == [["WLM", False]]):
+        problem("%s: truncated %r, last entry %r" % (name, w["truncated"], log[-1:]))
+    frames = sum(c["rx_frame_stats"].values()) + sum(c["tx_frame_stats"].values())
+    logged = sum(1 for x in log if x[0] in ("RF", "TF"))
+    if not w["truncated"] and logged > frames:
+        problem("%s: %d frames logged, %d counted" % (name, logged, frames))
 
 
 def cmd_dom(dom_path, d):
@@ -236,6 +308,17 @@ def cmd_dom(dom_path, d):
     played = sum(len(a["cases"]) for a in res["agents"])
     if dom.count('<details class="case"') != played:
         problem("dom: %d case details, wanted %d" % (dom.count('<details class="case"'), played))
+    # The wire log decoded: a table for each case with a log, a row for
+    # each head, frame or run of raw bytes (at least one per direction
+    # that has bytes).
+    logs = [c["wirelog"] for a in res["agents"] for c in a["cases"]
+            if c.get("wirelog") and c["wirelog"]["records"]]
+    if dom.count('<table class="wl">') != len(logs):
+        problem("dom: %d wire log tables, wanted %d" % (dom.count('<table class="wl">'), len(logs)))
+    rows = dom.count('<tr class="tx">') + dom.count('<tr class="rx">')
+    want = sum(len({r[1] for r in w["records"]}) for w in logs)
+    if rows < want:
+        problem("dom: %d wire log rows, wanted at least %d" % (rows, want))
 
 
 def strings(v):

@@ -27,6 +27,15 @@ check "no temporary file left" sh -c "! ls -a '$out' | grep -q tmp"
 check "results.json matches docs/results.schema.json" \
 	"$PY" "$here/check.py" schema "$out/results.json"
 check "junit.xml agrees with results.json" "$PY" "$here/check.py" junit "$out"
+# 7.1.6 sends 256 KiB and more: its wire log is cut at the cap, and says so.
+check "a wire log over the cap is marked truncated" \
+	grep -q '"truncated": true' "$out/results.json"
+check "index.html says a log is truncated" \
+	grep -q '<b class="trunc">truncated:</b>' "$out/index.html"
+check "index.html decodes frames" \
+	grep -q '<b>TEXT</b> <small>opcode 1</small> FIN=1' "$out/index.html"
+check "junit.xml failures carry a wire log excerpt" \
+	sh -c "! grep -q '<failure' '$out/junit.xml' || grep -q 'wire log (' '$out/junit.xml'"
 check "excluded cases are skipped in junit.xml" \
 	grep -q 'name="2.10 .*">$' "$out/junit.xml"
 check "the Autobahn layout agrees with results.json" \
