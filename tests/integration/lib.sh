@@ -136,6 +136,18 @@ wsprobe_run() {
 }
 
 finish() {
+	# Every results.json this script's runs wrote must match the JSON
+	# Schema of docs/results.schema.json (issue 5: every file the test
+	# suite produces is validated).
+	reports=$(find "$TMP" -name results.json 2>/dev/null)
+	if [ -n "$reports" ]; then
+		# shellcheck disable=SC2086
+		if out=$("$PY" "$ROOT/tests/reports/check.py" schema $reports 2>&1); then
+			ok "$(echo "$reports" | wc -l) results.json files match docs/results.schema.json"
+		else
+			bad "results.json schema" "$(echo "$out" | tail -3)"
+		fi
+	fi
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }
