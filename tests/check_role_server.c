@@ -278,6 +278,15 @@ static void read_results(const char *dir, struct res_run *r)
 	char err[512] = "";
 	int rc = rep_json_load(r, path, err, sizeof(err));
 	ck_assert_msg(rc == 0, "results.json: %s", err);
+	/* Issue 5: every results.json the tests produce matches the JSON
+	 * Schema (docs/results.schema.json, checked by tests/reports/check.py
+	 * with Debian's python3-jsonschema; the tests run from the top of the
+	 * tree). */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 tests/reports/check.py schema '%s' >/dev/null",
+		 path);
+	ck_assert_msg(system(cmd) == 0, "%s does not match the schema", path);
 }
 
 static int file_exists(const char *dir, const char *name)
