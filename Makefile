@@ -192,12 +192,27 @@ bench: build/release/wsprobe-bench
 	$(Q)./build/release/wsprobe-bench
 
 # --- fuzzing -------------------------------------------------------------
-build/fuzz/bin/%: build/fuzz/fuzz/%.o $(FUZZ_LIB_OBJ)
+# Targets link the library as an archive, so each binary holds only the
+# objects it calls: libFuzzer scans every coverage counter after every run,
+# and the frame targets spent a tenth of their time on counters of code
+# (Lua, reports, dissector) they never reach.
+build/fuzz/libwsprobe.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	@echo "  AR fuzz $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/bin/%: build/fuzz/fuzz/%.o build/fuzz/libwsprobe.a
 	@mkdir -p $(@D)
 	@echo "  LD fuzz $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 fuzz: $(FUZZ_TARGETS)
+
+# The objects the fuzz and replay pattern rules build are intermediates to
+# make, deleted after linking; keep them so that a second `make fuzz` or
+# `make fuzz-replay` finds everything up to date and rebuilds nothing.
+.SECONDARY: $(patsubst fuzz/%.c,build/fuzz/fuzz/%.o,$(FUZZ_SRC)) \
+	$(patsubst %.c,build/asan/%.o,$(FUZZ_SRC) $(REPLAY_MAIN) $(FUZZ_LIB_SRC))
 
 # fuzz/examples/: the wsmut mutator driving wslay's frame parser (Debian's
 # libwslay-dev), built with clang and run for FUZZ_SMOKE_SECS seconds.

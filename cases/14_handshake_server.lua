@@ -224,8 +224,15 @@ local function decline_case(id, title, offer, reqs)
       local ok, reason = s:open { extensions = { offer } }
       if not ok then
         local st = status_of(s)
+        local ext = header_of(s, "Sec-WebSocket-Extensions")
         if st and st >= 400 and st <= 499 then
           s:verdict("OK", "refused with HTTP " .. st)
+        elseif st == 101 and ext and ext:lower():find("permessage-deflate",
+            1, true) then
+          -- The session fails the open on a response that accepts an
+          -- offer it could not have made; say what happened.
+          s:verdict("FAILED", "the server accepted the invalid offer: "
+            .. "Sec-WebSocket-Extensions: " .. ext)
         else
           s:verdict("FAILED", "the handshake failed: " .. tostring(reason))
         end

@@ -222,8 +222,11 @@ pmd_damaged("15.3.4", "client_max_window_bits the client did not offer",
     return offered_param(s, "client_max_window_bits")
       and "the client offered client_max_window_bits" or nil
   end)
+-- Two elements accept two permessage-deflate instances, both using RSV1
+-- (RFC 7692 section 5); the client offered one.
 pmd_damaged("15.3.5", "Two permessage-deflate elements in the response",
-  "permessage-deflate, permessage-deflate", { "R6455-9.1-01" })
+  "permessage-deflate, permessage-deflate",
+  { "R7692-5-07", "R7692-5-08", "R6455-4.1-46" })
 pmd_damaged("15.3.6", "client_max_window_bits without a value",
   "permessage-deflate; client_max_window_bits",
   { "R7692-7-08", "R7692-7.1.2.2-04" })

@@ -27,8 +27,10 @@ int cli_run(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_server(int argc, char **argv); /* cli_server.c */
 int cli_dissect(int argc, char **argv); /* cli_dissect.c */
+int cli_capture(int argc, char **argv); /* cli_capture.c */
 /* cli_dissect writing to out/err (the golden tests call it). */
 int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err);
 int cli_report(int argc, char **argv); /* cli_report.c */
+int cli_fuzz(int argc, char **argv); /* cli_fuzz.c */
 
 #endif

@@ -161,7 +161,8 @@ int cli_echo(int argc, char **argv)
 
 enum {
 	C_CASES, C_EXCLUDE, C_AGENT, C_JOBS, C_SCALE, C_REPORT, C_SEED, C_CACERT,
-	C_INSECURE, C_MAXMSG, C_URL, C_QUIET, C_SPEC, C_BASELINE
+	C_INSECURE, C_MAXMSG, C_URL, C_QUIET, C_SPEC, C_BASELINE, C_PCAP,
+	C_PCAPMAX
 };
 
 static const struct cli_opt client_table[] = {
@@ -178,6 +179,8 @@ static const struct cli_opt client_table[] = {
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"spec", 's', 1, "FILE", "Autobahn's fuzzingclient.json: servers, cases, exclude-cases, exclude-agent-cases, outdir", C_SPEC},
 	{"baseline", 'b', 1, "FILE", "expected verdicts (wsprobe report DIR --make-baseline): exit 1 only when a case is worse", C_BASELINE},
+	{"pcap", 0, 0, NULL, "write each case's traffic as DIR/pcap/CASEID.pcap (plaintext even over TLS; several servers: DIR/pcap/AGENT/)", C_PCAP},
+	{"pcap-max", 0, 1, "BYTES", "largest capture per case (default 268435456; implies --pcap); a case over it is cut and marked pcap_truncated", C_PCAPMAX},
 };
 
 static const struct cli_opt run_table[] = {
@@ -194,6 +197,8 @@ static const struct cli_opt run_table[] = {
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer", C_MAXMSG},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"baseline", 'b', 1, "FILE", "expected verdicts: exit 1 only when a case is worse", C_BASELINE},
+	{"pcap", 0, 0, NULL, "write each case's traffic as DIR/pcap/CASEID.pcap (plaintext even over TLS)", C_PCAP},
+	{"pcap-max", 0, 1, "BYTES", "largest capture per case (default 268435456; implies --pcap)", C_PCAPMAX},
 };
 
 struct client_args {
@@ -207,6 +212,8 @@ struct client_args {
 	const char *cacert;
 	const char *spec;
 	const char *baseline;
+	int pcap;
+	uint64_t pcap_max;
 	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
 	size_t nlists;
 };
@@ -283,6 +290,17 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 		return 0;
 	case C_BASELINE:
 		a->baseline = val;
+		return 0;
+	case C_PCAP:
+		a->pcap = 1;
+		return 0;
+	case C_PCAPMAX:
+		if (cli_parse_u64(val, 4096, (uint64_t)1 << 40, &a->pcap_max) != 0) {
+			snprintf(err, errlen, "--pcap-max takes 4096 to 2^40 bytes, "
+					      "not '%s'", val);
+			return -1;
+		}
+		a->pcap = 1;
 		return 0;
 	}
 	return -1;
@@ -432,9 +450,17 @@ static int client_like(int argc, char **argv, int is_run)
 	catch_stop_signals();
 	if (!a.quiet)
 		fprintf(stderr, "wsprobe: seed %llu\n", (unsigned long long)a.seed);
+	/* --pcap: DIR/pcap/CASEID.pcap; with several servers, one folder per
+	 * agent so their captures do not overwrite each other. */
+	struct capcase_opts pc;
+	memset(&pc, 0, sizeof(pc));
+	pc.dir = dir;
+	pc.max_bytes = a.pcap_max;
 	for (size_t i = 0; i < nurls && !stop_flag; i++) {
 		struct run_client_opts o;
 		memset(&o, 0, sizeof(o));
+		pc.subdir = nurls == 1 ? NULL : agents != NULL ? agents[i] : urls[i];
+		o.pcap = a.pcap ? &pc : NULL;
 		o.url = urls[i];
 		o.agent = agents != NULL ? agents[i] : nurls == 1 ? a.agent : NULL;
 		struct run_select sel = a.sel;
@@ -465,6 +491,8 @@ static int client_like(int argc, char **argv, int is_run)
 	/* What ran is written even after an error or SIGINT. */
 	if (results.nagents > 0 || exit_code == CLI_EXIT_OK) {
 		struct rep_cmp cmp;
+		if (a.pcap && !a.quiet)
+			printf("captures: %s/pcap/ (one .pcap per case)\n", dir);
 		if (write_reports(&results, dir, a.quiet) != 0)
 			exit_code = CLI_EXIT_INTERNAL;
 		else if (exit_code == CLI_EXIT_OK && a.baseline != NULL)
@@ -610,6 +638,30 @@ static int cov_cited(const struct list_item *items, size_t n, const char *id,
 	return 0;
 }
 
+/* (coverage helper, issue 4) Why no case can check a row: what the
+ * fuzzingserver URL protocol never shows wsprobe (docs/cases.md,
+ * "Requirements no case can check, and why"). */
+static const struct {
+	const char *id;
+	const char *why;
+} cov_why[] = {
+	{"R6455-3-03", "the client driver builds the URI; no case can hand it one"},
+	{"R6455-11.1.1-01", "the client driver builds the URI; no case can hand it one"},
+	{"R6455-11.1.1-02", "the client driver builds the URI; no case can hand it one"},
+	{"R6455-11.1.2-01", "the client driver builds the URI; no case can hand it one"},
+	{"R6455-11.1.2-02", "the client driver builds the URI; no case can hand it one"},
+	{"R6455-4.1-05", "drivers connect one at a time; the server serves one at a time"},
+	{"R6455-4.1-06", "drivers connect one at a time; the server serves one at a time"},
+	{"R6455-4.1-07", "drivers connect one at a time; the server serves one at a time"},
+	{"R6455-4.1-09", "drivers connect one at a time; the server serves one at a time"},
+	{"R6455-4.1-13", "a connection that cannot be opened carries no case request"},
+	{"R6455-4.1-15", "a failed TLS handshake carries no case request"},
+	{"R6455-4.1-31", "the server cannot tell a browser from another client"},
+	{"R6455-7.2.3-01", "drivers open each case's connection themselves; no reconnect logic runs"},
+	{"R6455-7.2.3-02", "drivers open each case's connection themselves; no reconnect logic runs"},
+	{"R6455-7.2.3-04", "drivers open each case's connection themselves; no reconnect logic runs"},
+};
+
 static void print_coverage(const struct list_item *items, size_t n)
 {
 	static const char *const rfcs[] = {"RFC6455", "RFC7692"};
@@ -662,6 +714,13 @@ static void print_coverage(const struct list_item *items, size_t n)
 						sizeof(sum));
 					printf("    %-17s %-11s %-8s %s\n", id,
 					       level, role, sum);
+					for (size_t w = 0;
+					     w < sizeof(cov_why) / sizeof(cov_why[0]);
+					     w++)
+						if (strcmp(cov_why[w].id, id) == 0)
+							printf("%44s%s\n",
+							       "why none: ",
+							       cov_why[w].why);
 				}
 			}
 			for (size_t lv = 0; pass == 0 && lv < COV_LEVELS; lv++)

@@ -14,148 +14,29 @@
 
 #include "capf.h"
 #include "cli.h"
+#include "cli_dis.h"
 #include "cli_opts.h"
 #include "dis.h"
 #include "disfmt.h"
 #include "wsp_err.h"
 
-enum {
-	D_JSON, D_MESSAGES, D_HEX, D_STREAM, D_PORT, D_CHECK, D_PREVIEW,
-	D_HEXBYTES, D_MAXBUF, D_MAXTOTAL, D_MAXSTREAMS, D_MAXINFLATE
-};
-
-static const struct cli_opt dissect_table[] = {
-	{"json", 'j', 0, NULL, "one JSON object per line instead of text", D_JSON},
-	{"messages", 'm', 0, NULL, "a line per message instead of per frame", D_MESSAGES},
-	{"hex", 'x', 0, NULL, "add the payload in hex (up to --hex-bytes bytes)", D_HEX},
-	{"stream", 's', 1, "N", "only TCP stream N (numbered as tshark's tcp.stream)", D_STREAM},
-	{"port", 'p', 1, "N", "streams on TCP port N are WebSocket even without a captured handshake; other streams are skipped", D_PORT},
-	{"check", 'c', 0, NULL, "report protocol violations only; exit 1 when any was found", D_CHECK},
-	{"preview", 0, 1, "BYTES", "payload bytes shown per line (default 32)", D_PREVIEW},
-	{"hex-bytes", 0, 1, "BYTES", "payload bytes kept for -x (default 256, at most 4096)", D_HEXBYTES},
-	{"max-buffer", 0, 1, "BYTES", "out-of-order bytes held per stream direction (default 4194304)", D_MAXBUF},
-	{"max-total", 0, 1, "BYTES", "out-of-order bytes held in all (default 268435456)", D_MAXTOTAL},
-	{"max-streams", 0, 1, "N", "TCP streams tracked at once (default 100000)", D_MAXSTREAMS},
-	{"max-inflate", 0, 1, "BYTES", "largest message inflated (default 67108864)", D_MAXINFLATE},
-};
-
-struct dissect_args {
-	struct dis_config cfg;
-	struct disfmt_opts fmt;
-	size_t hex_bytes;
-};
-
 static int dissect_set(void *ctx, int id, const char *val, char *err,
 		       size_t errlen)
 {
-	struct dissect_args *a = ctx;
-	uint64_t v;
-	switch (id) {
-	case D_JSON:
-		a->fmt.json = 1;
-		return 0;
-	case D_MESSAGES:
-		a->fmt.messages = 1;
-		return 0;
-	case D_HEX:
-		a->fmt.hex = 1;
-		return 0;
-	case D_CHECK:
-		a->fmt.check = 1;
-		return 0;
-	case D_STREAM:
-		if (cli_parse_u64(val, 0, (uint64_t)1 << 62, &v) != 0)
-			break;
-		a->cfg.stream = (int64_t)v;
-		return 0;
-	case D_PORT:
-		if (cli_parse_u64(val, 1, 65535, &v) != 0)
-			break;
-		a->cfg.port = (uint16_t)v;
-		return 0;
-	case D_PREVIEW:
-		if (cli_parse_u64(val, 0, DISFMT_MAX_KEEP, &v) != 0)
-			break;
-		a->fmt.preview = (size_t)v;
-		return 0;
-	case D_HEXBYTES:
-		if (cli_parse_u64(val, 1, DISFMT_MAX_KEEP, &v) != 0)
-			break;
-		a->hex_bytes = (size_t)v;
-		return 0;
-	case D_MAXBUF:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &v) != 0)
-			break;
-		a->cfg.tcpr.max_buffer = (size_t)v;
-		return 0;
-	case D_MAXTOTAL:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 44, &v) != 0)
-			break;
-		a->cfg.tcpr.max_total = (size_t)v;
-		return 0;
-	case D_MAXSTREAMS:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 32, &v) != 0)
-			break;
-		a->cfg.tcpr.max_open = (size_t)v;
-		return 0;
-	case D_MAXINFLATE:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &v) != 0)
-			break;
-		a->cfg.max_inflate = v;
-		return 0;
-	default:
-		return -1;
-	}
-	const char *name = "?";
-	for (size_t i = 0; i < sizeof(dissect_table) / sizeof(dissect_table[0]);
-	     i++)
-		if (dissect_table[i].id == id)
-			name = dissect_table[i].name;
-	snprintf(err, errlen,
-		 "dissect: --%s: bad value '%s' (see wsprobe dissect --help)",
-		 name, val);
-	return -1;
-}
-
-/* The output: a large buffer written out when nearly full. */
-struct dissect_out {
-	FILE *out;
-	struct disfmt_opts *fmt;
-	char *buf;
-	size_t len, cap;
-	int werr;
-};
-
-static void out_flush(struct dissect_out *o)
-{
-	if (o->len > 0 && !o->werr &&
-	    fwrite(o->buf, 1, o->len, o->out) != o->len)
-		o->werr = 1;
-	o->len = 0;
-}
-
-static void on_event(const struct dis_event *ev, void *user)
-{
-	struct dissect_out *o = user;
-	if (o->cap - o->len < DISFMT_MAX_LINE)
-		out_flush(o);
-	o->len += disfmt_event(o->fmt, ev, o->buf + o->len, o->cap - o->len);
+	int rc = cli_dis_set(ctx, "dissect", id, val, err, errlen);
+	return rc > 0 ? -1 : rc;
 }
 
 int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err)
 {
-	struct dissect_args a;
-	memset(&a, 0, sizeof(a));
-	a.cfg.stream = -1;
-	a.fmt.preview = 32;
-	a.hex_bytes = 256;
+	struct cli_dis_args a;
+	cli_dis_defaults(&a);
 	char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	int npos = 0;
 	char msg[512];
 	if (pos == NULL)
 		return CLI_EXIT_INTERNAL;
-	int rc = cli_parse(argc, argv, dissect_table,
-			   sizeof(dissect_table) / sizeof(dissect_table[0]),
+	int rc = cli_parse(argc, argv, cli_dis_opts, cli_dis_nopts,
 			   dissect_set, &a,
 			   "wsprobe dissect FILE [options]\n\n"
 			   "Decodes the WebSocket traffic in a pcap or pcapng capture "
@@ -178,10 +59,7 @@ int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err)
 				  : "only one FILE may be given");
 		return CLI_EXIT_USAGE;
 	}
-	/* Keep what the display needs: the preview, and -x's bytes. */
-	a.cfg.keep = a.fmt.preview > 0 ? a.fmt.preview : 1;
-	if (a.fmt.hex && a.hex_bytes > a.cfg.keep)
-		a.cfg.keep = a.hex_bytes;
+	cli_dis_finish_args(&a);
 
 	struct capf f;
 	rc = capf_open(&f, path, NULL);
@@ -196,21 +74,16 @@ int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err)
 		capf_close(&f);
 		return CLI_EXIT_INTERNAL;
 	}
-	struct dissect_out o = {out, &a.fmt, NULL, 0, 1u << 20, 0};
-	o.buf = malloc(o.cap);
-	if (o.buf == NULL) {
+	struct cli_dis_out o;
+	if (cli_dis_out_init(&o, out, &a.fmt) != 0) {
 		dis_free(&d);
 		capf_close(&f);
 		return CLI_EXIT_INTERNAL;
 	}
 	struct cap_pkt pkt;
-	int first = 1, nomem = 0;
+	int nomem = 0;
 	while ((rc = capf_next(&f, &pkt)) > 0) {
-		if (first) {
-			a.fmt.t0 = pkt.ts;
-			first = 0;
-		}
-		if (dis_packet(&d, &pkt, on_event, &o) != 0) {
+		if (cli_dis_packet(&o, &d, &pkt) != 0) {
 			nomem = 1;
 			break;
 		}
@@ -218,16 +91,11 @@ int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err)
 			break; /* the reader went away (a closed pipe) */
 	}
 	if (!nomem)
-		dis_finish(&d, on_event, &o);
-	out_flush(&o);
+		dis_finish(&d, cli_dis_on_event, &o);
+	cli_dis_out_flush(&o);
 	fflush(out);
 	int code = CLI_EXIT_OK;
-	if (a.fmt.check && !a.fmt.json && !o.werr)
-		fprintf(out, "%llu violation%s in %llu WebSocket session%s\n",
-			(unsigned long long)d.violations,
-			d.violations == 1 ? "" : "s",
-			(unsigned long long)d.sessions,
-			d.sessions == 1 ? "" : "s");
+	cli_dis_check_summary(&o, &d);
 	if (a.fmt.check && d.violations > 0)
 		code = CLI_EXIT_FAILED;
 	if (rc < 0) {
@@ -238,7 +106,7 @@ int cli_dissect_io(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "wsprobe: dissect: %s: out of memory\n", path);
 		code = CLI_EXIT_INTERNAL;
 	}
-	free(o.buf);
+	cli_dis_out_free(&o);
 	dis_free(&d);
 	capf_close(&f);
 	return code;

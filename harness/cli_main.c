@@ -17,8 +17,10 @@ struct command {
 
 static const struct command commands[] = {
 	{"client", cli_client, "test WebSocket servers: play the cases against URL..."},
+	{"capture", cli_capture, "capture live (libpcap) and decode the WebSocket traffic"},
 	{"dissect", cli_dissect, "decode the WebSocket traffic in a pcap/pcapng capture"},
 	{"echo", cli_echo, "run the built-in strict RFC 6455/7692 echo server"},
+	{"fuzz", cli_fuzz, "fuzz a live server (URL) or client (--listen): crashes, hangs, violations"},
 	{"list", cli_list, "list the cases (--json for scripts)"},
 	{"report", cli_report, "render a report folder again, make or check a baseline"},
 	{"run", cli_run, "play custom case files against a server (--url URL)"},

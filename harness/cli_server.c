@@ -28,7 +28,7 @@ static void on_signal(int sig)
 
 enum {
 	S_LISTEN, S_CASES, S_EXCLUDE, S_REPORT, S_SEED, S_SCALE, S_MAXMSG,
-	S_CERT, S_KEY, S_SPEC, S_PORTFILE, S_QUIET
+	S_CERT, S_KEY, S_SPEC, S_PORTFILE, S_QUIET, S_PCAP, S_PCAPMAX
 };
 
 static const struct cli_opt server_table[] = {
@@ -44,6 +44,8 @@ static const struct cli_opt server_table[] = {
 	{"spec", 0, 1, "FILE", "Autobahn fuzzingserver.json (url, outdir, cases, exclude-cases, exclude-agent-cases, key, cert)", S_SPEC},
 	{"port-file", 0, 1, "FILE", "write the port listened on into FILE once listening", S_PORTFILE},
 	{"quiet", 'q', 0, NULL, "no log lines and no summary", S_QUIET},
+	{"pcap", 0, 0, NULL, "write each case's traffic as DIR/pcap/CASEID.pcap (plaintext even over TLS; agents after the first: DIR/pcap/AGENT/)", S_PCAP},
+	{"pcap-max", 0, 1, "BYTES", "largest capture per case (default 268435456; implies --pcap)", S_PCAPMAX},
 };
 
 struct server_args {
@@ -54,7 +56,8 @@ struct server_args {
 	struct run_select sel;
 	const char *report_dir, *cert, *key, *spec, *port_file;
 	uint64_t seed, max_message;
-	int seed_given, quiet;
+	int seed_given, quiet, pcap;
+	uint64_t pcap_max;
 	double scale;
 	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
 	size_t nlists;
@@ -131,6 +134,17 @@ static int server_set(void *ctx, int id, const char *val, char *err,
 		return 0;
 	case S_QUIET:
 		a->quiet = 1;
+		return 0;
+	case S_PCAP:
+		a->pcap = 1;
+		return 0;
+	case S_PCAPMAX:
+		if (cli_parse_u64(val, 4096, (uint64_t)1 << 40, &a->pcap_max) != 0) {
+			snprintf(err, errlen, "server: --pcap-max takes 4096 to 2^40 "
+					      "bytes, not '%s'", val);
+			return -1;
+		}
+		a->pcap = 1;
 		return 0;
 	}
 	return -1;
@@ -222,6 +236,12 @@ static int serve(struct server_args *a, struct run_server_spec *spec)
 	o.timeout_scale = a->scale;
 	o.max_message = a->max_message ? a->max_message : spec->max_message;
 	o.log = a->quiet ? NULL : stderr;
+	/* --pcap: DIR/pcap/CASEID.pcap next to the reports. */
+	struct capcase_opts pc;
+	memset(&pc, 0, sizeof(pc));
+	pc.dir = o.report_dir;
+	pc.max_bytes = a->pcap_max;
+	o.pcap = a->pcap ? &pc : NULL;
 	struct ready_ctx rctx = {o.host, o.tls_cert != NULL, a->port_file};
 	o.ready = server_ready;
 	o.user = &rctx;
@@ -257,6 +277,9 @@ static int serve(struct server_args *a, struct run_server_spec *spec)
 		} else {
 			if (!a->quiet)
 				printf("report: %s/results.json\n", o.report_dir);
+			if (!a->quiet && a->pcap)
+				printf("captures: %s/pcap/ (one .pcap per case)\n",
+				       o.report_dir);
 			for (size_t i = 0; i < results.nagents; i++)
 				if (results.agents[i].summary.failed > 0)
 					code = CLI_EXIT_FAILED;
@@ -284,7 +307,9 @@ int cli_server(int argc, char **argv)
 			   "wsprobe server --listen HOST:PORT [options]\n"
 			   "Tests WebSocket clients: an Autobahn fuzzingserver "
 			   "client driver connects to\n/getCaseCount, "
-			   "/runCase?case=N&agent=A, /updateReports?agent=A",
+			   "/runCase?case=N&agent=A, /updateReports?agent=A\n"
+			   "(directly, or with this address as its HTTP proxy: "
+			   "CONNECT is answered, case 22.5.1)",
 			   pos, &npos, err, sizeof(err));
 	if (rc == 1) {
 		code = CLI_EXIT_OK;

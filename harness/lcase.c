@@ -461,36 +461,47 @@ int lcase_call(struct lcase_file *f, const struct lcase_meta *c,
 	return WSP_E_INVAL;
 }
 
+static int id_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 int lcase_id_cmp(const char *a, const char *b)
 {
-	while (*a != '\0' || *b != '\0') {
-		unsigned long x = 0, y = 0;
-		int da = 0, db = 0;
-		while (*a >= '0' && *a <= '9' && da < 9) {
-			x = x * 10 + (unsigned long)(*a++ - '0');
-			da++;
-		}
-		while (*b >= '0' && *b <= '9' && db < 9) {
-			y = y * 10 + (unsigned long)(*b++ - '0');
-			db++;
-		}
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.' && *b == '.') {
-			a++;
-			b++;
+	/* Runs of digits compare as numbers of any length (leading zeros
+	 * ignored, then the longer run is the larger number, then digit by
+	 * digit); every other byte compares as itself.  Since a digit sorts
+	 * the same against any non-digit byte, this is a total preorder on
+	 * all strings, which qsort needs: results.json ids are arbitrary. */
+	while (*a != '\0' && *b != '\0') {
+		if (id_digit(*a) && id_digit(*b)) {
+			while (*a == '0' && id_digit(a[1]))
+				a++;
+			while (*b == '0' && id_digit(b[1]))
+				b++;
+			size_t la = 0, lb = 0;
+			while (id_digit(a[la]))
+				la++;
+			while (id_digit(b[lb]))
+				lb++;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			int c = memcmp(a, b, la);
+			if (c != 0)
+				return c < 0 ? -1 : 1;
+			a += la;
+			b += lb;
 			continue;
 		}
-		if (*a == *b && *a == '\0')
-			return 0;
-		/* A shorter id ("2") sorts before its extensions ("2.1"). */
-		if (*a == '\0')
-			return -1;
-		if (*b == '\0')
-			return 1;
-		return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
 	}
-	return 0;
+	/* A shorter id ("2") sorts before its extensions ("2.1"). */
+	if (*a == *b)
+		return 0;
+	return *a == '\0' ? -1 : 1;
 }
 
 int lcase_pattern_match(const char *p, const char *s)

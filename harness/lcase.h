@@ -114,7 +114,9 @@ int lcase_call(struct lcase_file *f, const struct lcase_meta *c,
 	       int64_t deadline_ns, char *err, size_t errlen);
 
 /* Compares case ids numerically component by component ("2.10" after
- * "2.9"); usable with qsort on ids. */
+ * "2.9", components of any length, "1.01" equal to "1.1"); on any other
+ * string, digit runs compare as numbers and other bytes as themselves.  A
+ * total preorder on all strings, so usable with qsort on untrusted ids. */
 int lcase_id_cmp(const char *a, const char *b);
 
 /* Autobahn's case patterns: '*' matches any run of characters, everything

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "run.h"
+#include "wsf.h"
 #include "wsp_err.h"
 
 #define SESS_MT "wsprobe.session"
@@ -406,6 +407,10 @@ static int l_receive(lua_State *L)
 static int l_stop_wirelog(lua_State *L)
 {
 	struct run_case_ctx *ctx = check_ctx(L);
+	/* With --pcap the whole log is wanted (up to --pcap-max): the
+	 * capture is written from it (capcase.h). */
+	if (ctx->pcap != NULL)
+		return 0;
 	if (ctx->s->cfg.wirelog_max > ctx->s->wire_len)
 		ctx->s->cfg.wirelog_max = ctx->s->wire_len;
 	return 0;
@@ -831,6 +836,268 @@ static int l_open(lua_State *L)
 	return 1;
 }
 
+/* --- the coverage cases (cases/22_*, issue 4) --------------------------- */
+
+/* s:peer_frames([max]) -> { {opcode=, fin=, rsv=, masked=, key=, len=}, ...
+ * }, complete: the headers of the frames the peer sent so far, in order,
+ * read back from the wire log (the bytes after the peer's HTTP head), so a
+ * case can judge what the session does not keep, such as the masking key
+ * of every client frame (R6455-5.3-02).  key is the 4-byte key as a string
+ * (nil when unmasked), len the announced payload length.  At most max
+ * (default 100000) headers are returned; complete is false when the wire
+ * log was cut (wirelog_max, s:stop_wirelog) so later frames are missing. */
+static int l_peer_frames(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_Integer max = luaL_optinteger(L, 2, 100000);
+	luaL_argcheck(L, max >= 0 && max <= 1000000, 2, "0 to 1000000 frames");
+	const struct sess *s = ctx->s;
+	struct wsf_decoder d;
+	wsf_decoder_init(&d, NULL);
+	static const char term[4] = {'\r', '\n', '\r', '\n'};
+	size_t matched = 0;
+	int in_frames = 0;
+	lua_Integer n = 0;
+	uint8_t buf[4096];
+	lua_newtable(L);
+	for (size_t i = 0; i < s->nrecs && n < max; i++) {
+		if (s->recs[i].dir != 1)
+			continue;
+		const uint8_t *p = s->wire + s->recs[i].off;
+		size_t len = s->recs[i].len;
+		while (!in_frames && len > 0) {
+			if (*p == (uint8_t)term[matched])
+				matched++;
+			else
+				matched = *p == '\r';
+			p++;
+			len--;
+			in_frames = matched == sizeof(term);
+		}
+		while (len > 0 && n < max) {
+			size_t k = len < sizeof(buf) ? len : sizeof(buf);
+			memcpy(buf, p, k); /* the decoder unmasks in place */
+			size_t off = 0;
+			while (off < k && n < max) {
+				struct wsf_event ev;
+				ssize_t c = wsf_decode(&d, buf + off, k - off, &ev);
+				if (c < 0)
+					break;
+				off += (size_t)c;
+				if (ev.flags & WSF_EV_HEADER) {
+					const struct wsf_header *h = ev.hdr;
+					lua_createtable(L, 0, 6);
+					lua_pushinteger(L, h->opcode);
+					lua_setfield(L, -2, "opcode");
+					lua_pushboolean(L, h->fin);
+					lua_setfield(L, -2, "fin");
+					lua_pushinteger(L, h->rsv);
+					lua_setfield(L, -2, "rsv");
+					lua_pushboolean(L, h->masked);
+					lua_setfield(L, -2, "masked");
+					if (h->masked) {
+						lua_pushlstring(L, (const char *)
+								   h->mask_key, 4);
+						lua_setfield(L, -2, "key");
+					}
+					lua_pushinteger(L, (lua_Integer)h->payload_len);
+					lua_setfield(L, -2, "len");
+					lua_rawseti(L, -2, ++n);
+				}
+				if (c == 0 && ev.flags == 0 && ev.len == 0)
+					break;
+			}
+			p += k;
+			len -= k;
+		}
+	}
+	lua_pushboolean(L, !s->wire_truncated);
+	return 2;
+}
+
+/* s:respond{ status = 403, reason = "...", status_line = "...",
+ *            upgrade = bool, body = "...", set/headers/raw/eol }
+ *   -> true | false, why
+ * Server role, instead of s:open: answers the client's request with a
+ * response that is not a 101 (R6455-4.1-42).  status and reason make the
+ * status line (status_line replaces it verbatim); upgrade = true adds the
+ * headers of a valid 101 (Upgrade, Connection, the right
+ * Sec-WebSocket-Accept), so a client that looks only at the headers is
+ * caught; body is written right after the head (for example the bytes of
+ * a frame, as if the connection were open); the edits are those of
+ * s:open.  The session never opens: the
+ * other methods then fail as after a refused handshake, except
+ * s:read_raw. */
+static int l_respond(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	struct sess *s = ctx->s;
+	if (s->cfg.role != WSP_ROLE_SERVER)
+		return luaL_error(L, "respond is for the server role");
+	if (ctx->open_tried)
+		return luaL_error(L, "the session is already open");
+	luaL_checktype(L, 2, LUA_TTABLE);
+	int status = (int)opt_int(L, 2, "status", 0, 0, 999);
+	const char *line = opt_str(L, 2, "status_line");
+	if (status == 101 || (status == 0 && line == NULL))
+		return luaL_error(L, "respond needs a status other than 101 "
+				     "or a status_line (s:open sends a 101)");
+	struct hs_resp_desc rd;
+	memset(&rd, 0, sizeof(rd));
+	struct hs_field set[OPEN_MAX_LIST], add[OPEN_MAX_LIST];
+	read_edits(L, 2, &rd.edits, set, add);
+	rd.reason = opt_str(L, 2, "reason");
+	char first[256], keybuf[128];
+	if (opt_bool(L, 2, "upgrade", 0)) {
+		/* status 101 makes hs_build_response write the handshake
+		 * headers; the status line is ours. */
+		if (line == NULL) {
+			snprintf(first, sizeof(first), "HTTP/1.1 %d %s", status,
+				 rd.reason ? rd.reason : hs_reason_phrase(status));
+			line = first;
+		}
+		struct hs_header hdrs[64];
+		struct hs_msg m;
+		hs_msg_init(&m, hdrs, 64);
+		m.max_head = s->http_request_len;
+		const struct hs_header *key = NULL;
+		if (s->http_request != NULL &&
+		    hs_parse_request(&m, s->http_request, s->http_request_len,
+				     0) > 0)
+			key = hs_find(&m, "Sec-WebSocket-Key");
+		if (key == NULL || key->value_len >= sizeof(keybuf))
+			return luaL_error(L, "respond: the request has no usable "
+					     "Sec-WebSocket-Key");
+		memcpy(keybuf, key->value, key->value_len);
+		keybuf[key->value_len] = '\0';
+		rd.key = keybuf;
+		rd.status = 101;
+	} else {
+		rd.status = status != 0 ? status : 200;
+	}
+	rd.status_line = line;
+	ctx->open_tried = 1;
+	ctx->open_failed = WSP_E_INVAL;
+	snprintf(s->open_error, sizeof(s->open_error),
+		 "the case answered the request without a 101");
+	size_t blen = 0;
+	lua_getfield(L, 2, "body");
+	const char *body = lua_isnil(L, -1) ? NULL : lua_tolstring(L, -1, &blen);
+	lua_pop(L, 1); /* the option table keeps the string alive */
+	char resp[8192];
+	int n = hs_build_response(&rd, resp, sizeof(resp));
+	if (n >= 0 && blen > sizeof(resp) - (size_t)n)
+		n = WSP_E_NOSPACE;
+	if (n < 0) {
+		lua_pushboolean(L, 0);
+		lua_pushstring(L, wsp_strerror(n));
+		return 2;
+	}
+	if (blen > 0) {
+		memcpy(resp + n, body, blen);
+		n += (int)blen;
+	}
+	free(s->http_response);
+	s->http_response = malloc((size_t)n + 1);
+	if (s->http_response != NULL) {
+		memcpy(s->http_response, resp, (size_t)n);
+		s->http_response[n] = '\0';
+	}
+	int rc = net_write_all(&s->conn, resp, (size_t)n,
+			       clk_deadline_in_ms(sess_scaled_ms(s, 2.0)));
+	if (rc != 0) {
+		lua_pushboolean(L, 0);
+		lua_pushstring(L, wsp_strerror(rc));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* Reads c until the peer ends the connection (returns 1), dl, or enough
+ * bytes have arrived (0), at most 64 KiB, into the Lua buffer b. */
+static int read_until_end(struct net_conn *c, luaL_Buffer *b, size_t enough,
+			  struct clk_deadline dl)
+{
+	size_t total = 0;
+	char chunk[4096];
+	if (c->fd < 0)
+		return 1;
+	while (total < enough && total < 65536) {
+		int n = net_read(c, chunk, sizeof(chunk), dl);
+		if (n == WSP_E_NET_TIMEOUT)
+			return 0;
+		if (n <= 0)
+			return 1;
+		luaL_addlstring(b, chunk, (size_t)n);
+		total += (size_t)n;
+	}
+	return 0;
+}
+
+/* s:read_raw([seconds [, enough]]) -> bytes, ended: after s:respond,
+ * what the client sends until it ends the TCP connection (ended true: FIN,
+ * reset or error), the deadline (default 2 s) or, once at least enough
+ * bytes came (default: 64 KiB, the most returned), at once (ended false
+ * in both cases). */
+static int l_read_raw(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	lua_Number sec = luaL_optnumber(L, 2, 2);
+	if (!(sec >= 0) || sec > 3600)
+		return luaL_error(L, "read_raw takes 0 to 3600 seconds");
+	lua_Integer enough = luaL_optinteger(L, 3, 65536);
+	luaL_argcheck(L, enough >= 1 && enough <= 65536, 3, "1 to 65536 bytes");
+	struct sess *s = ctx->s;
+	if (s->opened)
+		return luaL_error(L, "read_raw is for a session s:respond "
+				     "answered (the session is open)");
+	struct clk_deadline dl =
+		clk_deadline_in_ms(sess_scaled_ms(s, (double)sec));
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	int ended = read_until_end(&s->conn, &b, (size_t)enough, dl);
+	luaL_pushresult(&b);
+	lua_pushboolean(L, ended);
+	return 2;
+}
+
+/* s:probe(bytes [, seconds]) -> reply, ended: client role, a second,
+ * plain TCP connection (never TLS) to the target's host and port: writes
+ * bytes, then returns what came back until the server ended the connection
+ * (ended true) or the deadline (default 3 s; ended false), at most 64 KiB.
+ * For what the server does with plaintext on its TLS port
+ * (R6455-4.2.2-02).  A connection that cannot be made raises an error. */
+static int l_probe(lua_State *L)
+{
+	struct run_case_ctx *ctx = check_ctx(L);
+	size_t len;
+	const char *p = luaL_checklstring(L, 2, &len);
+	lua_Number sec = luaL_optnumber(L, 3, 3);
+	if (!(sec >= 0) || sec > 3600)
+		return luaL_error(L, "probe takes 0 to 3600 seconds");
+	if (ctx->s->cfg.role != WSP_ROLE_CLIENT || ctx->url == NULL)
+		return luaL_error(L, "probe is for the client role");
+	struct clk_deadline dl =
+		clk_deadline_in_ms(sess_scaled_ms(ctx->s, (double)sec));
+	struct net_conn c;
+	net_conn_init(&c);
+	int rc = net_connect(&c, ctx->url->host, ctx->url->port,
+			     NET_FAMILY_ANY, dl);
+	if (rc != 0)
+		return luaL_error(L, "probe: %s", c.errmsg);
+	rc = net_write_all(&c, p, len, dl);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	int ended = rc != 0 && rc != WSP_E_NET_TIMEOUT;
+	if (!ended)
+		ended = read_until_end(&c, &b, 65536, dl);
+	net_close(&c);
+	luaL_pushresult(&b);
+	lua_pushboolean(L, ended);
+	return 2;
+}
+
 /* s:is_open() -> bool: the connection has not been closed yet. */
 static int l_is_open(lua_State *L)
 {
@@ -896,6 +1163,34 @@ static int l_index(lua_State *L)
 			lua_pushstring(L, v);
 		return 1;
 	}
+	/* (coverage helper, issue 4) TLS facts for cases/22_*: the version
+	 * negotiated (nil on plain TCP) and, as the server, the SNI host name
+	 * the client sent (nil when none); proxy_request below. */
+	if (strcmp(k, "tls_version") == 0) {
+		const char *v = net_tls_version(&ctx->s->conn);
+		if (v[0] == '\0')
+			lua_pushnil(L);
+		else
+			lua_pushstring(L, v);
+		return 1;
+	}
+	if (strcmp(k, "proxy_request") == 0) {
+		/* Server role: "CONNECT host:port HTTP/1.1" when the client
+		 * came through wsprobe server as its HTTP proxy, else nil. */
+		if (ctx->proxy_request == NULL)
+			lua_pushnil(L);
+		else
+			lua_pushstring(L, ctx->proxy_request);
+		return 1;
+	}
+	if (strcmp(k, "sni") == 0) {
+		const char *v = net_tls_sni(&ctx->s->conn);
+		if (v == NULL)
+			lua_pushnil(L);
+		else
+			lua_pushstring(L, v);
+		return 1;
+	}
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "__methods");
 	lua_getfield(L, -1, k);
@@ -924,6 +1219,10 @@ static const luaL_Reg methods[] = {
 	{"verdict", l_verdict},
 	{"close_after", l_close_after},
 	{"kill_after", l_kill_after},
+	{"peer_frames", l_peer_frames},
+	{"respond", l_respond},
+	{"read_raw", l_read_raw},
+	{"probe", l_probe},
 	{NULL, NULL},
 };
 

@@ -243,4 +243,9 @@ int net_tls_handshake(struct net_conn *c, struct net_tls *t,
 /* The protocol version negotiated ("TLSv1.3"), or "" without TLS. */
 const char *net_tls_version(const struct net_conn *c);
 
+/* Server side: the host name the client sent in the TLS Server Name
+ * Indication extension (R6455-4.1-17), or NULL when it sent none or c is
+ * not a TLS server connection.  Valid while c is open. */
+const char *net_tls_sni(const struct net_conn *c);
+
 #endif

@@ -466,6 +466,15 @@ const char *net_tls_version(const struct net_conn *c)
 	return SSL_get_version(c->ssl);
 }
 
+/* (coverage helper, issue 4) On the server side OpenSSL keeps the
+ * server_name the client's ClientHello carried; no callback is needed. */
+const char *net_tls_sni(const struct net_conn *c)
+{
+	if (c == NULL || c->ssl == NULL || c->role != WSP_ROLE_SERVER)
+		return NULL;
+	return SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+}
+
 /* --- data ---------------------------------------------------------------- */
 
 int net__tls_read(struct net_conn *c, void *buf, size_t cap,

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -415,6 +417,9 @@ struct srv {
 	int dirty;                    /* results changed since the last write */
 	int written;                  /* a report was written */
 	char report_err[256];
+	/* (coverage helper, issue 4) The first line of the CONNECT request
+	 * the connection being served started with, "" when none. */
+	char proxy_line[256];
 };
 
 static double scale_of(const struct run_server_opts *o)
@@ -722,9 +727,15 @@ static void do_run_case(struct srv *v, struct sess *s)
 	ctx.s = s;
 	ctx.server_open = &v->open;
 	ctx.timeout_scale = scale_of(v->o);
+	ctx.proxy_request = v->proxy_line[0] != '\0' ? v->proxy_line : NULL;
+	ctx.pcap = v->o->pcap;
+	if (ctx.pcap != NULL)
+		ctx.pcap->agent = agent; /* capcase.h: a folder per later agent */
 	struct res_case rc;
 	memset(&rc, 0, sizeof(rc));
 	run_play(&ctx, sc->f, sc->c, &rc);
+	if (ctx.pcap != NULL)
+		ctx.pcap->agent = NULL;
 	char line[200];
 	snprintf(line, sizeof(line), "case %s %s", sc->c->id,
 		 vd_behavior_name(rc.verdict));
@@ -842,11 +853,84 @@ static int path_is(const struct sess *s, size_t plen, const char *p)
 	return plen == strlen(p) && memcmp(s->req_path, p, plen) == 0;
 }
 
+/* (coverage helper, issue 4: R6455-4.1-10) A client configured to use
+ * wsprobe server as its HTTP proxy starts with "CONNECT host:port
+ * HTTP/1.1".  Such a head is read here, before any TLS (the tunnel
+ * carries TLS), answered "200 Connection established", and its first line
+ * kept in line[0..cap); the connection then goes on as a direct one.  The
+ * first bytes are only peeked, so a connection that does not start with
+ * CONNECT is untouched.  Returns 0 (line "" when there was no CONNECT), or
+ * -1 with *why set when nothing arrived before dl (the handshake timeout:
+ * a silent client is not waited for twice), the CONNECT head is too long
+ * or cut, or the answer cannot be written (the caller drops the
+ * connection). */
+static int proxy_connect(struct net_conn *c, char *line, size_t cap,
+			 struct clk_deadline dl, const char **why)
+{
+	static const char verb[] = "CONNECT ";
+	char peek[sizeof(verb) - 1];
+	line[0] = '\0';
+	*why = "no opening handshake request in time";
+	for (;;) {
+		ssize_t n = recv(c->fd, peek, sizeof(peek), MSG_PEEK);
+		if (n > 0 && memcmp(peek, verb, (size_t)n) != 0)
+			return 0;
+		if (n == (ssize_t)sizeof(peek))
+			break;
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			       errno != EINTR))
+			return 0; /* the normal path reports it */
+		if (clk_expired(dl))
+			return -1;
+		if (n > 0) {
+			/* A prefix of "CONNECT ": the socket stays readable,
+			 * so wait a little instead of polling. */
+			struct timespec ts = {0, 2 * 1000000};
+			nanosleep(&ts, NULL);
+		} else if (net_wait_readable(c, dl) != 0) {
+			return -1;
+		}
+	}
+	*why = "bad CONNECT request (longer than 8 KiB, or cut)";
+	size_t have = 0, nl = 0;
+	unsigned state = 0; /* bytes of "\r\n\r\n" matched */
+	while (state < 4) {
+		char ch;
+		if (have == 8192 || net_read(c, &ch, 1, dl) != 1)
+			return -1;
+		have++;
+		if (nl == 0 && ch != '\r' && ch != '\n' && have < cap)
+			line[have - 1] = ch;
+		else if (nl == 0)
+			nl = have;
+		if (ch == (state % 2 == 0 ? '\r' : '\n'))
+			state++;
+		else
+			state = ch == '\r';
+	}
+	line[nl > 0 && nl - 1 < cap ? nl - 1 : cap - 1] = '\0';
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	*why = "cannot answer the CONNECT request";
+	return net_write_all(c, ok, sizeof(ok) - 1, dl) == 0 ? 0 : -1;
+}
+
 static void serve_one(struct srv *v, struct net_conn *c)
 {
 	const struct run_server_opts *o = v->o;
 	int64_t hs_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms
 						    : 5000;
+	const char *why = NULL;
+	if (proxy_connect(c, v->proxy_line, sizeof(v->proxy_line),
+			  clk_deadline_in_ms((int64_t)((double)hs_ms *
+						       scale_of(o))),
+			  &why) != 0) {
+		if (o->log != NULL) {
+			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer, why);
+			fflush(o->log);
+		}
+		net_close(c);
+		return;
+	}
 	if (v->have_tls &&
 	    net_tls_handshake(c, &v->tls, NULL,
 			      clk_deadline_in_ms((int64_t)((double)hs_ms *
@@ -868,6 +952,8 @@ static void serve_one(struct srv *v, struct net_conn *c)
 	cfg.timeout_scale = o->timeout_scale;
 	cfg.open_timeout_ms = hs_ms;
 	cfg.record = 1;
+	if (o->pcap != NULL)
+		cfg.wirelog_max = capcase_wirelog_max(o->pcap);
 	if (sess_init(&s, &cfg) != 0) {
 		net_close(c);
 		return;

@@ -21,6 +21,12 @@
  *                                  unlike Autobahn, nothing is lost)
  *   anything else                  HTTP 404
  *
+ * A connection may also start with "CONNECT host:port HTTP/1.1", as from a
+ * client configured to use this server as its HTTP proxy: it is answered
+ * "200 Connection established" and then served as a direct connection
+ * (TLS included); the cases see the CONNECT line (s.proxy_request, case
+ * 22.5.1, R6455-4.1-10).
+ *
  * Query values are percent-decoded ('+' is a space, as in HTML forms and
  * Python's parse_qs, which Autobahn uses).  A /runCase or status request
  * without an agent, or with a case that does not exist, has its handshake
@@ -61,6 +67,8 @@ struct run_server_opts {
 	const char *const *protocols; /* subprotocols accepted, in preference */
 	size_t nprotocols;
 	const char *report_dir;      /* NULL: no report is written */
+	struct capcase_opts *pcap;   /* --pcap: a capture per case played
+				      * (NULL: none; its dir is report_dir) */
 	uint64_t seed;               /* per-case seeds come from it */
 	double timeout_scale;        /* every timer (0: 1.0) */
 	uint64_t max_message;        /* largest message accepted (0: 64 MiB) */

@@ -317,6 +317,9 @@ void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 		res_wire_add(wb, s->recs[i].t_ns, s->recs[i].dir,
 			     s->wire + s->recs[i].off, s->recs[i].len);
 	res_wire_end(wb, s->wire_truncated, s->bytes_out, s->bytes_in);
+	/* Issue 6 item 1: the case's capture, from the whole wire log. */
+	if (ctx->pcap != NULL)
+		capcase_save(ctx->pcap, c->id, s, out);
 	run_expect_free(&ctx->x);
 }
 
@@ -387,6 +390,8 @@ static void *worker(void *arg)
 		cfg.max_message = o->max_message;
 		cfg.timeout_scale = o->timeout_scale;
 		cfg.record = 1;
+		if (o->pcap != NULL)
+			cfg.wirelog_max = capcase_wirelog_max(o->pcap);
 		if (sess_init(&s, &cfg) != 0)
 			continue;
 		struct run_case_ctx ctx;
@@ -395,6 +400,7 @@ static void *worker(void *arg)
 		ctx.url = &p->url;
 		ctx.tls = p->have_tls ? &p->tls : NULL;
 		ctx.timeout_scale = o->timeout_scale;
+		ctx.pcap = o->pcap;
 		run_play(&ctx, &files[p->jobs[i].file], c, &p->results[i]);
 		sess_free(&s);
 		pthread_mutex_lock(&p->lock);

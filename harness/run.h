@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capcase.h"
 #include "lcase.h"
 #include "net.h"
 #include "res.h"
@@ -61,6 +62,12 @@ struct run_case_ctx {
 	int open_failed;
 	struct run_expect x;
 	double timeout_scale;
+	/* --pcap: the case's capture is written when it ends (NULL: none). */
+	struct capcase_opts *pcap;
+	/* Server role: the request line of the HTTP CONNECT the client sent
+	 * first when it used wsprobe server as its proxy, or NULL (a direct
+	 * connection).  (coverage helper, issue 4: R6455-4.1-10) */
+	const char *proxy_request;
 };
 
 /* Which cases to run: Autobahn's patterns ('*' wildcard). */
@@ -100,6 +107,8 @@ struct run_client_opts {
 	const char *cacert;
 	int insecure;
 	int progress;               /* live progress line on stderr */
+	struct capcase_opts *pcap;  /* --pcap: one capture per case (NULL:
+				     * none) */
 	volatile int *stop;         /* set by a signal handler: stop early */
 };
 

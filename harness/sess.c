@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capcase.h"
 #include "ext.h"
 #include "sess.h"
 #include "wsp_err.h"
@@ -73,6 +74,10 @@ static void wire_add(struct sess *s, int dir, const uint8_t *p, size_t n)
 		s->bytes_out += n;
 	else
 		s->bytes_in += n;
+	/* Per-case captures (capcase.h): the socket's real addresses, taken
+	 * once while it is open. */
+	if (!s->tcp.known && s->conn.fd >= 0)
+		capcase_take_endpoints(s->conn.fd, &s->tcp);
 	if (n == 0 || s->wire_truncated)
 		return;
 	if (n > s->cfg.wirelog_max - s->wire_len) {
@@ -190,6 +195,9 @@ int sess_init(struct sess *s, const struct sess_cfg *cfg)
 		s->cfg.wirelog_max = 0;
 	s->rng = cfg->seed;
 	s->t0_ns = clk_now_ns();
+	s->tcp.wall0_ns = capcase_wall_now_ns();
+	s->tcp.shut_ns = -1;
+	s->tcp.closed_ns = -1;
 	net_conn_init(&s->conn);
 	return 0;
 }
@@ -334,6 +342,7 @@ static int write_bytes_inner(struct sess *s, const uint8_t *data, size_t len,
 						 "writing to the peer failed: %s",
 						 wsp_strerror(rc));
 					s->end = s->conn.end;
+					s->tcp.closed_ns = clk_now_ns() - s->t0_ns;
 					net_close(&s->conn);
 					s->state = SESS_CLOSED;
 				}
@@ -760,6 +769,7 @@ static void finish_tcp(struct sess *s, int clean, const char *why)
 		struct clk_deadline dl =
 			clk_deadline_in_ms(scaled(s, s->cfg.close_timeout_ms));
 		if (net_shutdown_write(&s->conn, dl) == 0) {
+			s->tcp.shut_ns = clk_now_ns() - s->t0_ns;
 			uint8_t scratch[4096];
 			for (;;) {
 				int n = net_read(&s->conn, scratch, sizeof(scratch),
@@ -771,6 +781,7 @@ static void finish_tcp(struct sess *s, int clean, const char *why)
 		}
 	}
 	s->end = s->conn.end;
+	s->tcp.closed_ns = clk_now_ns() - s->t0_ns;
 	net_close(&s->conn);
 	s->state = SESS_CLOSED;
 	s->was_clean = clean && s->violation == 0;

@@ -137,6 +137,19 @@ struct sess_wire_rec {
 	size_t len;
 };
 
+/* The TCP connection as the per-case captures draw it (harness/capcase.h,
+ * issue 6 item 1): both endpoints, taken from the socket at the first wire
+ * record, and when wsprobe's side ended it. */
+struct sess_tcp {
+	int known;               /* family .. peer_port are set */
+	uint8_t family;          /* 4 or 6 */
+	uint8_t local[16], peer[16]; /* IPv4 in the first 4 bytes */
+	uint16_t local_port, peer_port;
+	int64_t wall0_ns;        /* CLOCK_REALTIME when t0_ns was taken */
+	int64_t shut_ns;         /* we sent FIN (shutdown) at, since t0; -1 */
+	int64_t closed_ns;       /* we closed the socket at, since t0; -1 */
+};
+
 enum sess_state {
 	SESS_NEW = 0,    /* not connected / handshake not done */
 	SESS_OPEN,       /* handshake done */
@@ -211,6 +224,7 @@ struct sess {
 	size_t nrecs, caprecs;
 	int wire_truncated;
 	uint64_t bytes_out, bytes_in;
+	struct sess_tcp tcp;
 };
 
 /* Prepares s (no I/O).  Returns 0 or WSP_E_INVAL. */

@@ -1,6 +1,9 @@
 /*
- * spec.c: reading Autobahn's fuzzingclient.json (contract in spec.h).
+ * spec.c: reading Autobahn's fuzzingclient.json (contract in spec.h).  The
+ * file loader reads the file and hands it to the buffer parser, so there is
+ * one parser (fuzz/fuzz_spec.c fuzzes it).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,16 @@ static char *dupstr(const char *s)
 	if (c != NULL)
 		memcpy(c, s, n + 1);
 	return c;
+}
+
+/* jansson quotes the offending input in its messages ("invalid escape
+ * near '"\<newline>'"); the caller promises one line, free of control
+ * characters. */
+static void one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
 }
 
 /* Reads a list of strings at key into out[0..*n). */
@@ -50,18 +63,21 @@ static int str_list(json_t *o, const char *key, char **out, size_t *n,
 	return 0;
 }
 
-int spec_client_load(struct spec_client *sc, const char *path, char *err,
-		     size_t errlen)
+int spec_client_load_buffer(struct spec_client *sc, const char *path,
+			    const char *text, size_t len, char *err,
+			    size_t errlen)
 {
 	memset(sc, 0, sizeof(*sc));
 	json_error_t je;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		if (je.line < 0)
 			snprintf(err, errlen, "%s: %s", path, je.text);
 		else
 			snprintf(err, errlen, "%s:%d:%d: %s", path, je.line,
 				 je.column, je.text);
+		if (errlen > 0)
+			one_line(err);
 		return WSP_E_INVAL;
 	}
 	int rc = WSP_E_INVAL;
@@ -75,7 +91,10 @@ int spec_client_load(struct spec_client *sc, const char *path, char *err,
 			snprintf(err, errlen, "%s: \"outdir\" must be a string", path);
 			goto out;
 		}
-		sc->outdir = dupstr(json_string_value(outdir));
+		if ((sc->outdir = dupstr(json_string_value(outdir))) == NULL) {
+			rc = WSP_E_NOMEM;
+			goto out;
+		}
 	}
 	json_t *servers = json_object_get(root, "servers");
 	if (!json_is_array(servers) || json_array_size(servers) == 0) {
@@ -105,6 +124,10 @@ int spec_client_load(struct spec_client *sc, const char *path, char *err,
 		sc->servers[i].agent = dupstr(agent ? json_string_value(agent)
 						    : json_string_value(url));
 		sc->nservers++;
+		if (sc->servers[i].url == NULL || sc->servers[i].agent == NULL) {
+			rc = WSP_E_NOMEM;
+			goto out;
+		}
 	}
 	if ((rc = str_list(root, "cases", sc->cases, &sc->ncases, path, err,
 			   errlen)) != 0 ||
@@ -131,7 +154,10 @@ int spec_client_load(struct spec_client *sc, const char *path, char *err,
 		{
 			struct spec_agent_exclude *x =
 				&sc->agent_excludes[sc->nagent_excludes++];
-			x->agent_pattern = dupstr(key);
+			if ((x->agent_pattern = dupstr(key)) == NULL) {
+				rc = WSP_E_NOMEM;
+				goto out;
+			}
 			json_t *wrap = json_object();
 			json_object_set(wrap, "exclude-agent-cases", val);
 			int lrc = str_list(wrap, "exclude-agent-cases", x->cases,
@@ -146,6 +172,57 @@ int spec_client_load(struct spec_client *sc, const char *path, char *err,
 	rc = 0;
 out:
 	json_decref(root);
+	return rc;
+}
+
+int spec_client_load(struct spec_client *sc, const char *path, char *err,
+		     size_t errlen)
+{
+	memset(sc, 0, sizeof(*sc));
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return WSP_E_INVAL;
+	}
+	/* A spec is a few lines; 16 MiB is far beyond any real one. */
+	const size_t max = (size_t)16 << 20;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	int rc = 0;
+	while (buf != NULL) {
+		if (len == cap) {
+			if (cap >= max) {
+				snprintf(err, errlen, "%s: larger than 16 MiB", path);
+				rc = WSP_E_INVAL;
+				break;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		if (n == 0) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s: read error", path);
+				rc = WSP_E_INVAL;
+			}
+			break;
+		}
+		len += n;
+	}
+	fclose(f);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return WSP_E_NOMEM;
+	}
+	if (rc == 0)
+		rc = spec_client_load_buffer(sc, path, buf, len, err, errlen);
+	free(buf);
 	return rc;
 }
 

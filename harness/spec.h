@@ -36,8 +36,19 @@ struct spec_client {
 	size_t nagent_excludes;
 };
 
-/* Reads path.  Returns 0, or WSP_E_INVAL with "path: what is wrong" in
- * err.  Free with spec_client_free either way. */
+/*
+ * Parses the fuzzingclient.json document text[0..len) (no terminating NUL
+ * needed); path names it in messages.  Returns 0, WSP_E_INVAL with
+ * one line "path: what is wrong" (or "path:line:column: ..." for JSON
+ * syntax) in err, or WSP_E_NOMEM.  The strings are copies owned by sc;
+ * free with spec_client_free either way.
+ */
+int spec_client_load_buffer(struct spec_client *sc, const char *path,
+			    const char *text, size_t len, char *err,
+			    size_t errlen);
+
+/* Reads path (at most 16 MiB) and calls spec_client_load_buffer.  An
+ * unreadable file is WSP_E_INVAL with the system's reason in err. */
 int spec_client_load(struct spec_client *sc, const char *path, char *err,
 		     size_t errlen);
 void spec_client_free(struct spec_client *sc);

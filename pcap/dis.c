@@ -23,6 +23,8 @@
  */
 #include <string.h>
 
+#include <zlib.h>
+
 #include "dis.h"
 #include "ext.h"
 #include "hs.h"
@@ -88,6 +90,7 @@ struct dis_dir {
 	uint8_t *ikeep;      /* inflated prefix of this frame */
 	size_t ikept;
 	uint64_t inflated_frame;
+	uint32_t crc, icrc;  /* cfg.digest: of the frame's payload, inflated */
 	int viol[DIS_MAX_VIOL];
 	uint64_t viol_off[DIS_MAX_VIOL];
 	size_t nviol;
@@ -360,6 +363,8 @@ static void frame_emit(struct ctx *x, int incomplete)
 	f->inflated = dd->ikeep;
 	f->inflated_len = dd->ikept;
 	f->inflated_total = dd->inflated_frame;
+	f->crc32 = dd->crc;
+	f->inflated_crc32 = dd->icrc;
 	f->has_close = dd->has_close;
 	f->has_code = dd->close_has_code;
 	f->close_code = dd->close_code;
@@ -422,6 +427,8 @@ static void inflated_out(struct ctx *x, struct dis_dir *dd, const uint8_t *p,
 	size_t cap = x->d->cfg.keep;
 	dd->msg_inflated += n;
 	dd->inflated_frame += n;
+	if (x->d->cfg.digest)
+		dd->icrc = (uint32_t)crc32_z(dd->icrc, p, n);
 	keep_into(dd->ikeep, &dd->ikept, cap, p, n);
 	keep_into(dd->mkeep, &dd->mkept, cap, p, n);
 	if (dd->msg_text_inflated && !dd->u8_reported &&
@@ -693,6 +700,8 @@ static void frame_begin(struct ctx *x, struct dis_dir *dd,
 	dd->kept = 0;
 	dd->ikept = 0;
 	dd->inflated_frame = 0;
+	dd->crc = 0;
+	dd->icrc = 0;
 	dd->nviol = 0;
 	dd->has_close = 0;
 	dd->close_has_code = 0;
@@ -727,6 +736,8 @@ static size_t manual_payload(struct ctx *x, struct dis_dir *dd, uint8_t *p,
 	ev.len = take;
 	ev.offset = pos;
 	keep_into(dd->keep, &dd->kept, x->d->cfg.keep, p, take);
+	if (x->d->cfg.digest)
+		dd->crc = (uint32_t)crc32_z(dd->crc, p, take);
 	dd->received += take;
 	msg_frame(&dd->msg, &ev, on_msg, x);
 	if (dd->manual_left == 0) {
@@ -754,6 +765,9 @@ static void ws_data(struct ctx *x, uint8_t *p, size_t n)
 		if (ev.len > 0) {
 			keep_into(dd->keep, &dd->kept, x->d->cfg.keep, ev.data,
 				  ev.len);
+			if (x->d->cfg.digest)
+				dd->crc = (uint32_t)crc32_z(dd->crc, ev.data,
+							    ev.len);
 			dd->received += ev.len;
 		}
 		if (ev.flags != 0 || ev.len > 0)

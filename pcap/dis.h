@@ -58,6 +58,11 @@ struct dis_config {
 	size_t keep;
 	/* Largest inflated message before inflation stops (0: 64 MiB). */
 	uint64_t max_inflate;
+	/* Non-zero: every frame carries the CRC-32 of its whole unmasked
+	 * payload and of the bytes it inflated to (crc32, inflated_crc32),
+	 * so a capture can be compared with another decoder beyond the
+	 * kept prefix.  Off by default: it reads every payload byte. */
+	uint8_t digest;
 	struct tcpr_config tcpr;
 	const struct wsp_mem *mem;
 };
@@ -91,6 +96,10 @@ struct dis_frame {
 	const uint8_t *inflated;
 	size_t inflated_len;
 	uint64_t inflated_total;
+	/* cfg.digest: CRC-32 (zlib's) of all the payload bytes received
+	 * (unmasked) and of all the bytes they inflated to; 0 otherwise. */
+	uint32_t crc32;
+	uint32_t inflated_crc32;
 	/* Close frames. */
 	uint8_t has_close;     /* a close frame with a parsable payload */
 	uint8_t has_code;

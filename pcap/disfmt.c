@@ -404,6 +404,17 @@ static void json_payload(struct sb *b, const uint8_t *p, size_t n,
 	jbool(b, "payload_truncated", total > n);
 }
 
+/* A CRC-32 as 8 lowercase hex digits, the way `crc32` tools print it. */
+static void json_crc(struct sb *b, const char *key, uint32_t crc)
+{
+	uint8_t be[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16),
+			 (uint8_t)(crc >> 8), (uint8_t)crc};
+	jkey(b, key);
+	ch(b, '"');
+	hexbytes(b, be, 4);
+	ch(b, '"');
+}
+
 static void frame_json(struct sb *b, const struct disfmt_opts *o,
 		       const struct dis_event *e)
 {
@@ -445,6 +456,11 @@ static void frame_json(struct sb *b, const struct disfmt_opts *o,
 	} else {
 		json_payload(b, f->data, f->len, f->received, f->msg_opcode,
 			     o->hex);
+	}
+	if (o->digest) {
+		json_crc(b, "payload_crc32", f->crc32);
+		if (f->compressed && !f->inflate_failed)
+			json_crc(b, "inflated_crc32", f->inflated_crc32);
 	}
 	if (f->has_close && f->has_code) {
 		ju64(b, "close_code", f->close_code);

@@ -30,6 +30,8 @@ struct disfmt_opts {
 	int messages;
 	int check;
 	int hex;            /* -x: add the kept payload bytes in hex */
+	int digest;         /* JSON frames: payload_crc32, inflated_crc32
+			     * (the dissector must run with cfg.digest) */
 	size_t preview;     /* payload bytes shown in the preview */
 	struct cap_time t0; /* text times are relative to this */
 };

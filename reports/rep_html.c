@@ -472,7 +472,23 @@ static void case_details(struct rep_sb *b, const struct res_agent *a,
 	rep__sb_puts(b, "</dd>\n");
 	dt(b, "Wire log");
 	rep__html_wire(b, c, a->role);
-	rep__sb_puts(b, "</dd>\n</dl>\n</details>\n");
+	rep__sb_puts(b, "</dd>\n");
+	if (c->pcap != NULL) {
+		/* --pcap: the capture sits next to index.html (a relative
+		 * path checked when results.json is read). */
+		dt(b, "Capture");
+		rep__sb_puts(b, "<a href=\"");
+		rep__sb_esc(b, c->pcap, 1);
+		rep__sb_puts(b, "\" download>");
+		rep__sb_esc(b, c->pcap, 0);
+		rep__sb_puts(b, "</a>");
+		if (c->pcap_truncated)
+			rep__sb_puts(b, " <i>(cut short: --pcap-max)</i>");
+		rep__sb_puts(b, " &mdash; open with Wireshark, "
+				"<code>tshark -r</code> or "
+				"<code>wsprobe dissect</code></dd>\n");
+	}
+	rep__sb_puts(b, "</dl>\n</details>\n");
 }
 
 int rep_html_render(const struct res_run *r, char **out, size_t *len)

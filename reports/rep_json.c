@@ -145,6 +145,13 @@ static json_t *case_json(const struct res_case *c)
 		return NULL;
 	}
 	json_object_set_new(o, "wirelog", w);
+	/* --pcap (issue 6 item 1): present only when a capture was written,
+	 * so a run without it writes what it always did. */
+	if (c->pcap != NULL) {
+		json_object_set_new(o, "pcap", json_string(c->pcap));
+		json_object_set_new(o, "pcap_truncated",
+				    json_boolean(c->pcap_truncated));
+	}
 	return o;
 }
 
@@ -422,6 +429,44 @@ static int get_wire(json_t *o, struct res_wire *w, char *err, size_t errlen,
 	return 0;
 }
 
+/* 1 when p is what capcase.h writes: "pcap/NAME.pcap" or
+ * "pcap/FOLDER/NAME.pcap", names of [A-Za-z0-9._-] other than "." and
+ * "..", so a results.json from elsewhere cannot make index.html link
+ * outside the report folder or to another scheme. */
+static int pcap_path_ok(const char *p)
+{
+	if (strncmp(p, "pcap/", 5) != 0)
+		return 0;
+	size_t n = strlen(p);
+	const char *last = strrchr(p, '/');
+	/* A name before ".pcap": the last part is longer than 5 bytes. */
+	if (n < 11 || strcmp(p + n - 5, ".pcap") != 0 ||
+	    strlen(last + 1) <= 5)
+		return 0;
+	int parts = 0;
+	const char *s = p + 5;
+	while (*s != '\0') {
+		size_t k = strcspn(s, "/");
+		if (k == 0 || (k == 1 && s[0] == '.') ||
+		    (k == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+		for (size_t i = 0; i < k; i++) {
+			unsigned char ch = (unsigned char)s[i];
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+			      ch == '-'))
+				return 0;
+		}
+		parts++;
+		s += k;
+		if (*s == '/')
+			s++;
+		else
+			break;
+	}
+	return *s == '\0' && parts >= 1 && parts <= 2;
+}
+
 /* The closing facts, the statistics and the wire log (all optional: an
  * older results.json has none of them). */
 static int parse_wire_fields(struct res_case *c, json_t *o, char *err,
@@ -465,6 +510,18 @@ static int parse_wire_fields(struct res_case *c, json_t *o, char *err,
 	    (rc = get_stats(o, "tx_octet_stats", &c->tx_octets, &c->has_stats,
 			    err, errlen, where)) != 0)
 		return rc;
+	if ((rc = get_str(o, "pcap", 0, &c->pcap, err, errlen, where)) != 0)
+		return rc;
+	if (c->pcap != NULL && !pcap_path_ok(c->pcap)) {
+		snprintf(err, errlen, "%s: \"pcap\" must be a path "
+				      "pcap/[FOLDER/]NAME.pcap", where);
+		return WSP_E_INVAL;
+	}
+	if (get_bool(o, "pcap_truncated", &c->pcap_truncated) < 0) {
+		snprintf(err, errlen, "%s: \"pcap_truncated\" must be true, "
+				      "false or null", where);
+		return WSP_E_INVAL;
+	}
 	return get_wire(o, &c->wire, err, errlen, where);
 }
 

@@ -151,6 +151,7 @@ void res_case_free(struct res_case *c)
 	free(c->tx_octets.v);
 	free(c->wire.data);
 	free(c->wire.recs);
+	free(c->pcap);
 	memset(c, 0, sizeof(*c));
 }
 

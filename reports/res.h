@@ -88,6 +88,12 @@ struct res_case {
 	struct res_stats rx_frames, tx_frames, rx_octets, tx_octets;
 
 	struct res_wire wire;
+
+	/* The per-case capture (--pcap, harness/capcase.h): its path
+	 * relative to the report folder ("pcap/1.1.1.pcap"), NULL when none
+	 * was written; truncated: it stops short of the whole exchange. */
+	char *pcap;
+	int pcap_truncated;
 };
 
 /* A case the selection left out (--exclude, or a spec's exclude-cases and

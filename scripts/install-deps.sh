@@ -19,6 +19,9 @@ test_pkgs="check clang libclang-rt-14-dev python3 python3-websockets nodejs npm 
 # The report tests (tests/reports/): the HTML page in headless Chromium,
 # results.json against docs/results.schema.json, docs/ci.md's YAML.
 test_pkgs="$test_pkgs chromium python3-jsonschema python3-yaml"
+# The capture tests (tests/integration/pcap.sh): tshark reads --pcap files
+# (DEBIAN_FRONTEND=noninteractive below answers its debconf question).
+test_pkgs="$test_pkgs tshark"
 bench_pkgs="libwslay-dev tshark"
 fuzz_pkgs="clang libclang-rt-14-dev"
 

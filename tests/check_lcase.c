@@ -220,6 +220,41 @@ START_TEST(lcase_ids_sort_numerically)
 }
 END_TEST
 
+/* Found by fuzz_lcase: components of ten digits or more, and any string
+ * that is not an id (results.json ids are sorted with this function). */
+struct idcmp_vec {
+	const char *a, *b;
+	int want; /* sign of lcase_id_cmp(a, b) */
+};
+
+static const struct idcmp_vec idcmp_vecs[] = {
+	{"1234567890", "1234567890", 0},
+	{"1000000000", "999999999", 1},
+	{"1.12345678901", "1.12345678902", -1},
+	{"99999999999999999999.1", "99999999999999999999.2", -1},
+	{"1.01", "1.1", 0},
+	{"007", "7", 0},
+	{"a", "a", 0},
+	{"", "", 0},
+	{"", "1", -1},
+	{"x.1", "x.1", 0},
+	{"x.2", "x.10", -1},
+	{"1a", "1b", -1},
+	{"9", "a", -1},
+	{"1", "1a", -1},
+};
+
+START_TEST(lcase_id_cmp_is_a_total_preorder)
+{
+	const struct idcmp_vec *v = &idcmp_vecs[_i];
+	int c = lcase_id_cmp(v->a, v->b);
+	int r = lcase_id_cmp(v->b, v->a);
+	ck_assert_int_eq((c > 0) - (c < 0), v->want);
+	ck_assert_int_eq((r > 0) - (r < 0), -v->want);
+	ck_assert_int_eq(lcase_id_cmp(v->a, v->a), 0);
+}
+END_TEST
+
 START_TEST(lcase_patterns_match_autobahn_style)
 {
 	ck_assert(lcase_pattern_match("*", "1.1.1"));
@@ -257,6 +292,8 @@ Suite *lcase_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("selection");
 	tcase_add_test(tc, lcase_ids_sort_numerically);
+	tcase_add_loop_test(tc, lcase_id_cmp_is_a_total_preorder, 0,
+			    (int)(sizeof(idcmp_vecs) / sizeof(idcmp_vecs[0])));
 	tcase_add_test(tc, lcase_patterns_match_autobahn_style);
 	suite_add_tcase(s, tc);
 	return s;

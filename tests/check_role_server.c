@@ -174,7 +174,12 @@ static int ws_open(struct sess *s, uint16_t port, const char *target,
 	struct sess_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = WSP_ROLE_CLIENT;
-	cfg.seed = 99;
+	/* A new seed per connection: the nonce and the masking keys of a
+	 * client must be fresh on every connection (R6455-4.1-30,
+	 * R6455-5.3-02), which cases 22.9.x check across /runCase
+	 * connections. */
+	static uint64_t next_seed = 99;
+	cfg.seed = next_seed++;
 	cfg.record = 1;
 	cfg.deliver_before_fail = 1;
 	cfg.max_message = (uint64_t)1 << 25;

@@ -36,6 +36,8 @@ expect client-bad-url 3 "$bin" client -q http://127.0.0.1:1/
 expect client-unreachable 4 "$bin" client -q ws://127.0.0.1:1/
 expect echo-no-listen 2 "$bin" echo
 expect_out list-has-2.10 "^2.10 " "$bin" list --cases '2.*'
+expect_out list-coverage-must-not "^  MUST NOT  *23/23 *100%" "$bin" list --coverage
+expect_out list-coverage-why "why none: a failed TLS handshake" "$bin" list --coverage
 rm -f /tmp/wsprobe-cli.$$
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

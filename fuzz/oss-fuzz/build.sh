@@ -8,7 +8,8 @@
 #   NAME                  one binary per fuzz/fuzz_NAME.c
 #   NAME_seed_corpus.zip  fuzz/corpus/NAME/, flat
 #   NAME.options          [libfuzzer] dict = ..., max_len = ...
-#   ws.dict http.dict ... the dictionaries the .options files name
+#   ws.dict http.dict lua.dict spec.dict ...  the dictionaries the .options
+#                         files name
 #   lib/*.so*             the shared libraries (openssl, zlib, libpcap,
 #                         lua5.4, jansson) the runner image lacks, found
 #                         through rpath $ORIGIN/lib
@@ -78,6 +79,8 @@ dict_for() {
 	case "$1" in
 	fuzz_hs_* | fuzz_url | fuzz_ext | fuzz_pmd_params | fuzz_query) echo http.dict ;;
 	fuzz_results_json) echo results_json.dict ;;
+	fuzz_lcase) echo lua.dict ;;
+	fuzz_spec) echo spec.dict ;;
 	fuzz_u8_*) echo "" ;;
 	*) echo ws.dict ;;
 	esac
@@ -86,6 +89,8 @@ max_len_for() {
 	case "$1" in
 	fuzz_hs_* | fuzz_url | fuzz_ext | fuzz_pmd_params | fuzz_query) echo 8192 ;;
 	fuzz_pcap | fuzz_dissect | fuzz_tcpr | fuzz_results_json) echo 65536 ;;
+	fuzz_lcase) echo 32768 ;; # the case files are up to 18 KB
+	fuzz_spec) echo 8192 ;;
 	*) echo 16384 ;;
 	esac
 }

@@ -6,7 +6,10 @@
 # Each run's verdicts are compared with the pinned ones in
 # tests/integration/expected/<peer>.txt (case id -> verdict; alternatives
 # such as OK|NON-STRICT where the peer's behaviour depends on timing).
-# Every verdict other than OK is explained in docs/peers.md.
+# Then each server runs again with permessage-deflate enabled (--deflate)
+# for the cases that need it ($DEFLATE_CASES), pinned in
+# expected/<peer>-deflate.txt.  Every verdict other than OK is explained
+# in docs/peers.md.
 #
 # Usage: sh tests/integration/peers.sh [PATH/TO/wsprobe]
 #   UPDATE=1 rewrites the expected files from this run (review the diff and
@@ -19,12 +22,13 @@ trap 'exit 130' INT TERM HUP PIPE
 EXPECTED="$ROOT/tests/integration/expected"
 PEERS="$ROOT/tests/peers"
 
-# run_peer NAME: plays every case against the running peer ($port) and
-# compares with expected/NAME.txt.
+# run_peer NAME [CASES]: plays the cases ($PEER_CASES but $PEER_EXCLUDE
+# by default) against the running peer ($port) and compares with
+# expected/NAME.txt.
 run_peer() {
 	peer=$1
 	wsprobe_run "$TMP/$peer.out" client -q --seed 1 --jobs 2 -a "$peer" \
-		-c "$PEER_CASES" \
+		-c "${2:-$PEER_CASES}" -x "$PEER_EXCLUDE" \
 		-o "$TMP/$peer" "ws://127.0.0.1:$port/"
 	# 0 (no case FAILED) or 1 (some did) are both answers; anything
 	# else is a wsprobe failure.
@@ -34,7 +38,9 @@ run_peer() {
 	fi
 	ok "$peer: run (exit $rc)"
 	if [ "${UPDATE:-0}" = 1 ]; then
-		"$PY" "$RESULTS" rewrite-expected "$EXPECTED/$peer.txt" \
+		old=$EXPECTED/$peer.txt
+		[ -f "$old" ] || old=-
+		"$PY" "$RESULTS" rewrite-expected "$old" \
 			"$TMP/$peer/results.json" >"$TMP/$peer.new" &&
 			mv "$TMP/$peer.new" "$EXPECTED/$peer.txt"
 		echo "  (rewrote $EXPECTED/$peer.txt)"
@@ -55,6 +61,15 @@ elif start_peer py "$TMP/py.port" "$PY" "$PEERS/py_websockets_echo.py" 0 \
 	run_peer py-websockets
 else
 	bad "py-websockets" "the echo server did not start"
+fi
+stop_peers
+if ! "$PY" -c 'import websockets' 2>/dev/null; then
+	:
+elif start_peer pyd "$TMP/pyd.port" "$PY" "$PEERS/py_websockets_echo.py" \
+	--deflate 0 "$TMP/pyd.port"; then
+	run_peer py-websockets-deflate "$DEFLATE_CASES"
+else
+	bad "py-websockets --deflate" "the echo server did not start"
 fi
 stop_peers
 
@@ -85,6 +100,15 @@ else
 		run_peer ws
 	else
 		bad "ws" "the echo server did not start"
+	fi
+	stop_peers
+	if [ ! -f "$PEERS/node_modules/ws/package.json" ]; then
+		:
+	elif start_peer wsd "$TMP/wsd.port" node "$PEERS/ws_echo.js" --deflate \
+		0 "$TMP/wsd.port"; then
+		run_peer ws-deflate "$DEFLATE_CASES"
+	else
+		bad "ws --deflate" "the echo server did not start"
 	fi
 fi
 stop_peers

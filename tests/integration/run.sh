@@ -8,6 +8,12 @@
 #               2^63-byte frames) and a port where nothing listens
 #   server.sh   wsprobe server vs npm ws and python3-websockets client
 #               drivers, verdicts pinned in expected/server-*.txt
+#   pcap.sh     --pcap captures of client and server runs, read back by
+#               tshark and wsprobe dissect
+#   tshark.sh   wsprobe capture on lo (needs root), and wsprobe dissect
+#               vs tshark on captures of python3-websockets and ws peers
+#   fuzz.sh     wsprobe fuzz finds the defects of defect_server.py, the
+#               saved cases replay; no finding against wsprobe echo
 #
 # Every server binds 127.0.0.1 and is started and stopped by the script
 # that uses it (also on failure).  Needs what `sh scripts/install-deps.sh
@@ -25,7 +31,7 @@ child=""
 # peers); each script runs in the background so that `wait` lets the trap
 # run at once.
 trap '[ -n "$child" ] && kill "$child" 2>/dev/null; wait; rm -f "${TMPDIR:-/tmp}/wsprobe-it-"*".$$"; exit 130' INT TERM HUP
-for t in wsprobe peers hostile server; do
+for t in wsprobe peers hostile server pcap tshark fuzz; do
 	start=$(date +%s)
 	sh "$dir/$t.sh" "$bin" >"${TMPDIR:-/tmp}/wsprobe-it-$t.$$" 2>&1 &
 	child=$!

@@ -12,7 +12,11 @@
 # tests/integration/expected/server-<agent>.txt ("ID VERDICT", A|B allows
 # either; every verdict other than OK is explained in docs/peers.md).
 # Finally SIGTERM stops the server: it must exit 0 or 1 and leave a
-# results.json with both agents and the same verdicts.
+# results.json with both agents and the same verdicts.  The cases are
+# $PEER_CASES but $SERVER_EXCLUDE (tests/integration/lib.sh).  Then a
+# second server offers the permessage-deflate cases ($DEFLATE_CASES) to
+# both drivers run with --deflate (agents ws-deflate and
+# py-websockets-deflate, expected/server-<agent>.txt).
 #
 # Usage: sh tests/integration/server.sh [PATH/TO/wsprobe]
 #   UPDATE=1 rewrites the expected files from this run (review the diff and
@@ -83,14 +87,21 @@ run_driver() {
 
 echo "wsprobe server vs third-party client drivers"
 
-# The cases the server offers: those that apply to clients.
-ncases=$("$WSPROBE" list --json -c "$PEER_CASES" | "$PY" -c '
-import json, sys
-print(sum("client" in c["roles"] for c in json.load(sys.stdin)["cases"]))')
+# client_cases CASES EXCLUDE: how many cases a server offers: those of
+# CASES that apply to clients, but the ids EXCLUDE names.
+client_cases() {
+	"$WSPROBE" list --json -c "$1" | "$PY" -c '
+import fnmatch, json, sys
+ex = [p for p in sys.argv[1].split(",") if p]
+print(sum("client" in c["roles"] and
+          not any(fnmatch.fnmatchcase(c["id"], p) for p in ex)
+          for c in json.load(sys.stdin)["cases"]))' "$2"
+}
+ncases=$(client_cases "$PEER_CASES" "$SERVER_EXCLUDE")
 
 if ! start_peer server "$TMP/server.port" "$WSPROBE" server \
 	--listen 127.0.0.1:0 --port-file "$TMP/server.port" \
-	-c "$PEER_CASES" -o "$TMP/report" --seed 1; then
+	-c "$PEER_CASES" -x "$SERVER_EXCLUDE" -o "$TMP/report" --seed 1; then
 	bad "server" "wsprobe server did not start"
 	finish "server"
 	exit
@@ -166,5 +177,26 @@ for agent in ws py-websockets; do
 		bad "$agent: results.json after SIGTERM" "$n; $(diff "$TMP/$agent.verdicts" "$TMP/$agent.final" 2>&1 | head -5)"
 	fi
 done
+
+# --- permessage-deflate ----------------------------------------------------
+# The same drivers offering permessage-deflate (--deflate) to a second
+# server that offers only the cases needing it.
+REPORT="$TMP/report-deflate/results.json"
+ncases=$(client_cases "$DEFLATE_CASES" "")
+if start_peer server-deflate "$TMP/server-deflate.port" "$WSPROBE" server \
+	--listen 127.0.0.1:0 --port-file "$TMP/server-deflate.port" \
+	-c "$DEFLATE_CASES" -o "$TMP/report-deflate" --seed 1; then
+	ok "server (permessage-deflate cases): listening on 127.0.0.1:$port ($ncases cases)"
+	if [ -f "$PEERS/node_modules/ws/package.json" ]; then
+		run_driver ws-deflate node "$PEERS/ws_autobahn_client.js" --deflate
+	fi
+	if "$PY" -c 'import websockets' 2>/dev/null; then
+		run_driver py-websockets-deflate "$PY" \
+			"$PEERS/py_websockets_client.py" --deflate
+	fi
+else
+	bad "server (permessage-deflate cases)" "wsprobe server did not start"
+fi
+stop_peers
 
 finish "server"

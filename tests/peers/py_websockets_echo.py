@@ -12,9 +12,12 @@ what is under test.
 max_size is raised to 2^25 bytes so that the large-message cases reach the
 peer's framing code rather than its size limit; compression is off because
 the stock library would otherwise offer permessage-deflate in a way that
-makes verdicts depend on the library's defaults.
+makes verdicts depend on the library's defaults.  With --deflate it is on,
+with the library's default parameters (compression="deflate"), for the
+permessage-deflate cases (14.3, 19.x); the verdicts of that run are pinned
+separately (tests/integration/expected/py-websockets-deflate.txt).
 
-Usage: /usr/bin/python3 py_websockets_echo.py PORT PORT_FILE
+Usage: /usr/bin/python3 py_websockets_echo.py [--deflate] PORT PORT_FILE
 (Use Debian's /usr/bin/python3: python3-websockets is installed for it.)
 """
 import asyncio
@@ -33,12 +36,12 @@ async def echo(ws, path=None):
         pass
 
 
-async def main(port, port_file):
+async def main(port, port_file, compression):
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
     async with websockets.serve(echo, "127.0.0.1", port, max_size=2 ** 25,
-                                compression=None) as server:
+                                compression=compression) as server:
         bound = server.sockets[0].getsockname()[1]
         tmp = port_file + ".tmp"
         with open(tmp, "w") as f:
@@ -48,6 +51,9 @@ async def main(port, port_file):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: py_websockets_echo.py PORT PORT_FILE")
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+    args = sys.argv[1:]
+    deflate = "--deflate" in args
+    args = [a for a in args if a != "--deflate"]
+    if len(args) != 2:
+        sys.exit("usage: py_websockets_echo.py [--deflate] PORT PORT_FILE")
+    asyncio.run(main(int(args[0]), args[1], "deflate" if deflate else None))

@@ -15,22 +15,26 @@
 //
 // maxPayload is raised to 2^25 bytes (websockets uses the same) so that
 // large-message cases reach the framing code rather than the size limit;
-// permessage-deflate is not offered.
+// permessage-deflate is not offered.  With --deflate it is offered with
+// ws's default parameters (perMessageDeflate: true), for the
+// permessage-deflate cases (15.3, 15.4, 19.x).
 //
-// Usage: node ws_autobahn_client.js ws://127.0.0.1:PORT AGENT
+// Usage: node ws_autobahn_client.js [--deflate] ws://127.0.0.1:PORT AGENT
 // Exits 0 once /updateReports has closed, 1 on a driver error.
 'use strict';
 
 const path = require('path');
 const WebSocket = require(path.join(__dirname, 'node_modules', 'ws'));
 
-if (process.argv.length !== 4) {
-	process.stderr.write('usage: node ws_autobahn_client.js URL AGENT\n');
+const args = process.argv.slice(2).filter((a) => a !== '--deflate');
+const deflate = args.length !== process.argv.length - 2;
+if (args.length !== 2) {
+	process.stderr.write('usage: node ws_autobahn_client.js [--deflate] URL AGENT\n');
 	process.exit(2);
 }
-const base = process.argv[2].replace(/\/+$/, '');
-const agent = process.argv[3];
-const opts = { maxPayload: 1 << 25, perMessageDeflate: false };
+const base = args[0].replace(/\/+$/, '');
+const agent = args[1];
+const opts = { maxPayload: 1 << 25, perMessageDeflate: deflate };
 
 // Opens base + target and resolves when the connection is gone.
 function connect(target, onMessage) {

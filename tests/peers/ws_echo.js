@@ -13,27 +13,31 @@
 // maxPayload is raised to 2^25 bytes so that large-message cases reach the
 // framing code rather than the size limit; permessage-deflate is off (ws's
 // default for servers, stated here so a change of default cannot change
-// the verdicts silently).
+// the verdicts silently).  With --deflate it is on with ws's default
+// parameters (perMessageDeflate: true), for the permessage-deflate cases
+// (14.3, 19.x; verdicts pinned in tests/integration/expected/ws-deflate.txt).
 //
-// Usage: node ws_echo.js PORT PORT_FILE
+// Usage: node ws_echo.js [--deflate] PORT PORT_FILE
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const { WebSocketServer } = require(path.join(__dirname, 'node_modules', 'ws'));
 
-if (process.argv.length !== 4) {
-	process.stderr.write('usage: node ws_echo.js PORT PORT_FILE\n');
+const args = process.argv.slice(2).filter((a) => a !== '--deflate');
+const deflate = args.length !== process.argv.length - 2;
+if (args.length !== 2) {
+	process.stderr.write('usage: node ws_echo.js [--deflate] PORT PORT_FILE\n');
 	process.exit(2);
 }
-const port = Number(process.argv[2]);
-const portFile = process.argv[3];
+const port = Number(args[0]);
+const portFile = args[1];
 
 const wss = new WebSocketServer({
 	host: '127.0.0.1',
 	port: port,
 	maxPayload: 2 ** 25,
-	perMessageDeflate: false,
+	perMessageDeflate: deflate,
 });
 
 wss.on('connection', (ws) => {

@@ -1,0 +1,295 @@
+/*
+ * fuzz_lcase.c: loading a Lua case file (harness/lcase.h) from arbitrary
+ * text, under small sandbox limits so that hostile scripts (endless loops,
+ * string.rep bombs, loops wrapped in pcall) stop within milliseconds.
+ *
+ * Input: the case file itself.  Its first line, without a leading "--",
+ * also serves as an Autobahn case pattern and as a free-form id (a Lua
+ * comment, so the script still loads).
+ *
+ * Checks (abort on violation):
+ *   - lcase_load_buffer returns 0, WSP_E_INVAL or WSP_E_NOMEM; on failure
+ *     err is one non-empty line; the file frees cleanly either way (ASan's
+ *     leak check covers the half-built declarations);
+ *   - every declared case has an id of dotted numbers that lcase_find
+ *     returns, a title, at most LCASE_MAX_REQS requirement ids of the form
+ *     R6455-... or R7692-..., a non-empty subset of the two roles and a run
+ *     function;
+ *   - lcase_id_cmp is a total preorder on the ids and the pattern: zero on
+ *     itself, antisymmetric, the sorted order agrees pairwise, and on ids
+ *     it agrees with a reference comparison of components as numbers of
+ *     any length;
+ *   - lcase_pattern_match agrees with a reference matcher (dynamic
+ *     programming) on the pattern and on patterns derived from each id, and
+ *     every id matches itself and "*";
+ *   - the run functions of up to three cases, called through lcase_call
+ *     with a stub session (every method returns nothing), either return or
+ *     fail with one line naming the case: never a crash, never beyond the
+ *     instruction limit.  No sockets are involved.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "fuzz.h"
+#include "lcase.h"
+#include "wsp_err.h"
+
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
+	} while (0)
+
+/* Small enough that one input runs in milliseconds under ASan (the hook
+ * charges every 1000 VM instructions), large enough that every case file
+ * of cases/ loads. */
+#define FUZZ_INSTR 500000ull
+#define FUZZ_MEM ((size_t)4 << 20)
+#define MAX_PAT 64
+#define MAX_IDS 512
+#define MAX_CALLS 3
+
+static int sign(int v)
+{
+	return (v > 0) - (v < 0);
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The reference order of dotted numeric ids: component by component, each
+ * compared as a number of any length (leading zeros ignored); a proper
+ * prefix sorts first. */
+static int ref_id_cmp(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '0' && is_digit(a[1]))
+			a++;
+		while (*b == '0' && is_digit(b[1]))
+			b++;
+		size_t la = 0, lb = 0;
+		while (is_digit(a[la]))
+			la++;
+		while (is_digit(b[lb]))
+			lb++;
+		if (la != lb)
+			return la < lb ? -1 : 1;
+		int c = memcmp(a, b, la);
+		if (c != 0)
+			return sign(c);
+		a += la;
+		b += lb;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b ? 0 : (*a == '\0' ? -1 : 1);
+		a++; /* both at a '.' */
+		b++;
+	}
+}
+
+/* Reference wildcard match: '*' any run, everything else literal. */
+static int ref_match(const char *p, const char *s)
+{
+	size_t np = strlen(p), ns = strlen(s);
+	/* row[j]: p[0..i) matches s[0..j) */
+	unsigned char *row = calloc(ns + 1, 1), *nxt = calloc(ns + 1, 1);
+	CHECK(row != NULL && nxt != NULL);
+	row[0] = 1;
+	for (size_t i = 0; i < np; i++) {
+		memset(nxt, 0, ns + 1);
+		for (size_t j = 0; j <= ns; j++) {
+			if (p[i] == '*')
+				nxt[j] = row[j] || (j > 0 && nxt[j - 1]);
+			else if (j > 0)
+				nxt[j] = row[j - 1] && p[i] == s[j - 1];
+		}
+		unsigned char *t = row;
+		row = nxt;
+		nxt = t;
+	}
+	int m = row[ns];
+	free(row);
+	free(nxt);
+	return m;
+}
+
+static void check_match(const char *p, const char *s)
+{
+	CHECK(lcase_pattern_match(p, s) == ref_match(p, s));
+}
+
+static int qcmp(const void *x, const void *y)
+{
+	return lcase_id_cmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static void check_order(const char **ids, size_t n, int numeric)
+{
+	for (size_t i = 0; i < n; i++)
+		CHECK(lcase_id_cmp(ids[i], ids[i]) == 0);
+	qsort(ids, n, sizeof(*ids), qcmp);
+	for (size_t i = 0; i + 1 < n; i++) {
+		int c = lcase_id_cmp(ids[i], ids[i + 1]);
+		CHECK(c <= 0);
+		CHECK(sign(lcase_id_cmp(ids[i + 1], ids[i])) == -sign(c));
+		if (numeric)
+			CHECK(sign(c) == ref_id_cmp(ids[i], ids[i + 1]));
+	}
+	/* Transitivity through the sorted order: the first is never after
+	 * the last. */
+	if (n > 1)
+		CHECK(lcase_id_cmp(ids[0], ids[n - 1]) <= 0);
+}
+
+static int stub_method(lua_State *L)
+{
+	(void)L;
+	return 0;
+}
+
+static int stub_index(lua_State *L)
+{
+	lua_pushcfunction(L, stub_method);
+	return 1;
+}
+
+/* Returns a session stand-in: any field is a method returning nothing.
+ * Run through lua_pcall: the script may have used up the memory ceiling,
+ * and an allocation failure outside a protected call would panic. */
+static int make_stub(lua_State *L)
+{
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_pushcfunction(L, stub_index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
+static void check_err_line(const char *err)
+{
+	size_t n = strlen(err);
+	CHECK(n > 0);
+	CHECK(strchr(err, '\n') == NULL);
+}
+
+static void check_meta(const struct lcase_file *f, const struct lcase_meta *m)
+{
+	size_t n = strlen(m->id);
+	CHECK(n > 0 && n < LCASE_ID_MAX);
+	CHECK(is_digit(m->id[0]) && is_digit(m->id[n - 1]));
+	for (size_t i = 0; i < n; i++)
+		CHECK(is_digit(m->id[i]) ||
+		      (m->id[i] == '.' && m->id[i + 1] != '.'));
+	CHECK(lcase_find(f, m->id) == m);
+	CHECK(m->title != NULL);
+	CHECK(m->nreqs <= LCASE_MAX_REQS);
+	for (size_t i = 0; i < m->nreqs; i++)
+		CHECK(strncmp(m->reqs[i], "R6455-", 6) == 0 ||
+		      strncmp(m->reqs[i], "R7692-", 6) == 0);
+	CHECK(m->roles >= 1 &&
+	      m->roles <= (LCASE_ROLE_SERVER | LCASE_ROLE_CLIENT));
+	CHECK(m->run_ref != LUA_NOREF && m->run_ref != LUA_REFNIL);
+}
+
+/* The first line, minus a leading "--", cut at NUL and at MAX_PAT bytes. */
+static void first_line(const uint8_t *data, size_t size, char *out)
+{
+	size_t i = 0, k = 0;
+	if (size >= 2 && data[0] == '-' && data[1] == '-')
+		i = 2;
+	for (; i < size && k < MAX_PAT && data[i] != '\n' && data[i] != 0; i++)
+		out[k++] = (char)data[i];
+	out[k] = '\0';
+}
+
+static void check_ids(const struct lcase_file *f, const char *pat)
+{
+	size_t n = f->ncases < MAX_IDS ? f->ncases : MAX_IDS;
+	const char **ids = malloc((n + 1) * sizeof(*ids));
+	CHECK(ids != NULL);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = f->cases[i].id;
+		ids[i] = id;
+		CHECK(lcase_pattern_match(id, id));
+		CHECK(lcase_pattern_match("*", id));
+		check_match(pat, id);
+		/* The id with one component replaced by '*'. */
+		char p[LCASE_ID_MAX + 2];
+		const char *dot = strchr(id, '.');
+		size_t head = dot != NULL ? (size_t)(dot - id) + 1 : 0;
+		memcpy(p, id, head);
+		p[head] = '*';
+		p[head + 1] = '\0';
+		check_match(p, id);
+		if (i > 0) {
+			check_match(p, ids[i - 1]);
+			check_match(ids[i - 1], id);
+		}
+	}
+	check_order(ids, n, 1);
+	ids[n] = pat;
+	check_order(ids, n + 1, 0);
+	free(ids);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = malloc(size > 0 ? size : 1);
+	if (buf == NULL)
+		return 0;
+	if (size > 0)
+		memcpy(buf, data, size);
+
+	struct lcase_limits lim = {FUZZ_INSTR, FUZZ_MEM};
+	struct lcase_file f;
+	char err[256];
+	err[0] = '\0';
+	int rc = lcase_load_buffer(&f, "fuzz.lua", buf, size, &lim, err,
+				   sizeof(err));
+	free(buf);
+	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
+
+	char pat[MAX_PAT + 1];
+	first_line(data, size, pat);
+	CHECK(lcase_id_cmp(pat, pat) == 0);
+	CHECK(lcase_pattern_match("*", pat));
+	check_match(pat, pat);
+
+	if (rc != 0) {
+		check_err_line(err);
+		lcase_file_free(&f);
+		return 0;
+	}
+	CHECK(f.ncases >= 1);
+	for (size_t i = 0; i < f.ncases; i++)
+		check_meta(&f, &f.cases[i]);
+	check_ids(&f, pat);
+
+	/* The first, the last and one picked by the input. */
+	size_t pick[MAX_CALLS] = {0, f.ncases - 1, size % f.ncases};
+	for (size_t k = 0; k < MAX_CALLS; k++) {
+		if (k > 0 && pick[k] == pick[k - 1])
+			continue;
+		const struct lcase_meta *m = &f.cases[pick[k]];
+		lua_settop(f.L, 0);
+		lua_pushcfunction(f.L, make_stub);
+		if (lua_pcall(f.L, 0, 1, 0) != LUA_OK)
+			break;
+		err[0] = '\0';
+		int crc = lcase_call(&f, m, 0, err, sizeof(err));
+		CHECK(crc == 0 || crc == WSP_E_INVAL);
+		if (crc != 0) {
+			check_err_line(err);
+			CHECK(strncmp(err, "case ", 5) == 0);
+		}
+		lua_settop(f.L, 0);
+	}
+	lcase_file_free(&f);
+	return 0;
+}
