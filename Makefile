@@ -62,8 +62,9 @@ FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC) $(REPLAY_MAIN),$(wildcard fuzz/*.c))
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,build/asan/replay/%,$(FUZZ_NAMES))
 
-# The case library is compiled into the binary (harness/cases_embed.h).
-CASE_FILES := $(sort $(wildcard cases/*.lua))
+# The case library is compiled into the binary (harness/cases_embed.h): the
+# case files and the preludes of cases/lib/ they load with use "NAME".
+CASE_FILES := $(sort $(wildcard cases/*.lua)) $(sort $(wildcard cases/lib/*.lua))
 GEN_EMBED  := build/gen/cases_embed.c
 # So is the requirements table, for the summaries in the HTML report.
 REQS_TSV   := docs/requirements.tsv

@@ -25,7 +25,18 @@
  *   - the run functions of up to three cases, called through lcase_call
  *     with a stub session (every method returns nothing), either return or
  *     fail with one line naming the case: never a crash, never beyond the
- *     instruction limit.  No sockets are involved.
+ *     instruction limit.  No sockets are involved;
+ *   - the sandbox's bounded pattern functions (harness/lbound.h) agree
+ *     with Lua's own: the first line is the pattern, the second a gsub
+ *     replacement, the rest (up to 256 bytes) the subject.  find (with an
+ *     init and plain), match, gsub with a string, a function and a table,
+ *     and every step of gmatch run in a Lua state with lbound installed
+ *     (each call allowed DIFF_STEPS steps) and in one with the stock
+ *     library; results must be equal, errors must be errors in both (the
+ *     messages may differ).  Lua's matcher runs only when ours finished
+ *     within its allowance: both backtrack over the same search tree, so
+ *     Lua's work is then bounded too, and a pathological pattern never
+ *     reaches it (our error says so and the comparison is skipped).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,8 +44,10 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <lualib.h>
 
 #include "fuzz.h"
+#include "lbound.h"
 #include "lcase.h"
 #include "wsp_err.h"
 
@@ -238,8 +251,138 @@ static void check_ids(const struct lcase_file *f, const char *pat)
 	free(ids);
 }
 
+/* Steps one call of a bounded pattern function may take in the
+ * comparison: enough for every ordinary pattern on 256 bytes. */
+#define DIFF_STEPS 50000
+#define DIFF_SUBJECT 256
+
+/* Runs the pattern functions on (s, p, r, init) and returns their results
+ * as one string; an error is "E", or "\1SKIP" when it is our matcher's
+ * step limit (then Lua's must not run). */
+static const char diff_script[] =
+	"local function ser(ok, ...)\n"
+	"  if not ok then\n"
+	"    local m = tostring((...))\n"
+	"    if m:find('matching steps', 1, true) then return '\\1SKIP' end\n"
+	"    return 'E'\n"
+	"  end\n"
+	"  local t = { 'O', tostring(select('#', ...)) }\n"
+	"  for i = 1, select('#', ...) do\n"
+	"    local v = select(i, ...)\n"
+	"    t[#t + 1] = math.type(v) or type(v)\n"
+	"    t[#t + 1] = tostring(v)\n"
+	"  end\n"
+	"  return table.concat(t, '\\0')\n"
+	"end\n"
+	"local function fn(...)\n"
+	"  local n = select('#', ...)\n"
+	"  if n > 1 then return nil end\n"
+	"  return '<' .. n .. tostring((...)) .. '>'\n"
+	"end\n"
+	"local tab = { a = 'A', [''] = '!', ['1'] = false }\n"
+	"return function(s, p, r, init)\n"
+	"  local o = {}\n"
+	"  o[#o + 1] = ser(pcall(string.find, s, p))\n"
+	"  o[#o + 1] = ser(pcall(string.find, s, p, init))\n"
+	"  o[#o + 1] = ser(pcall(string.find, s, p, init, true))\n"
+	"  o[#o + 1] = ser(pcall(string.match, s, p, init))\n"
+	"  o[#o + 1] = ser(pcall(string.gsub, s, p, r))\n"
+	"  o[#o + 1] = ser(pcall(string.gsub, s, p, r, 2))\n"
+	"  o[#o + 1] = ser(pcall(string.gsub, s, p, fn))\n"
+	"  o[#o + 1] = ser(pcall(string.gsub, s, p, tab))\n"
+	"  local ok, it = pcall(string.gmatch, s, p, init)\n"
+	"  if not ok then return table.concat(o, '\\2') .. 'E' end\n"
+	"  for _ = 1, 2 * #s + 4 do\n"
+	"    local r = table.pack(pcall(it))\n"
+	"    o[#o + 1] = ser(table.unpack(r, 1, r.n))\n"
+	"    if not r[1] or r[2] == nil then break end\n"
+	"  end\n"
+	"  return table.concat(o, '\\2')\n"
+	"end\n";
+
+static lua_State *diff_state(int bounded)
+{
+	lua_State *L = luaL_newstate();
+	CHECK(L != NULL);
+	luaL_openlibs(L);
+	if (bounded) {
+		struct lbound_host h;
+		lbound_host_default(&h);
+		h.base_steps = DIFF_STEPS;
+		h.steps_per_byte = 0;
+		lbound_install(L, &h);
+	}
+	CHECK(luaL_loadstring(L, diff_script) == LUA_OK);
+	CHECK(lua_pcall(L, 0, 1, 0) == LUA_OK);
+	lua_setglobal(L, "diff");
+	return L;
+}
+
+/* Runs diff in L; the result stays on L's stack (popped by the caller). */
+static const char *diff_run(lua_State *L, const char *s, size_t ls,
+			    const char *p, size_t lp, const char *r, size_t lr,
+			    int init, size_t *len)
+{
+	lua_settop(L, 0);
+	lua_getglobal(L, "diff");
+	lua_pushlstring(L, s, ls);
+	lua_pushlstring(L, p, lp);
+	lua_pushlstring(L, r, lr);
+	lua_pushinteger(L, init);
+	CHECK(lua_pcall(L, 4, 1, 0) == LUA_OK);
+	return lua_tolstring(L, -1, len);
+}
+
+/* Line k (0-based) of data: its offset and length, without the '\n'. */
+static size_t line_of(const uint8_t *data, size_t size, int k, size_t *off)
+{
+	size_t i = 0;
+	for (; k > 0 && i < size; i++)
+		if (data[i] == '\n')
+			k--;
+	*off = i;
+	size_t n = 0;
+	while (i + n < size && data[i + n] != '\n')
+		n++;
+	return n;
+}
+
+static void check_patterns(const uint8_t *data, size_t size)
+{
+	static lua_State *ours, *ref;
+	if (ours == NULL) {
+		ours = diff_state(1);
+		ref = diff_state(0);
+	}
+	size_t po, ro, so;
+	size_t lp = line_of(data, size, 0, &po);
+	size_t lr = line_of(data, size, 1, &ro);
+	line_of(data, size, 2, &so);
+	if (lp > MAX_PAT)
+		lp = MAX_PAT;
+	if (lr > 16)
+		lr = 16;
+	size_t ls = size - so < DIFF_SUBJECT ? size - so : DIFF_SUBJECT;
+	const char *p = (const char *)data + po;
+	const char *r = (const char *)data + ro;
+	const char *s = (const char *)data + so;
+	int init = (int)(size % 11) - 5;
+	size_t na, nb;
+	const char *a = diff_run(ours, s, ls, p, lp, r, lr, init, &na);
+	CHECK(a != NULL);
+	if (memmem(a, na, "\1SKIP", 5) == NULL) {
+		const char *b = diff_run(ref, s, ls, p, lp, r, lr, init, &nb);
+		CHECK(b != NULL);
+		CHECK(na == nb && memcmp(a, b, na) == 0);
+		lua_settop(ref, 0);
+	}
+	lua_settop(ours, 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_patterns(data, size);
+
 	char *buf = malloc(size > 0 ? size : 1);
 	if (buf == NULL)
 		return 0;

@@ -66,13 +66,8 @@ static int echo_set(void *ctx, int id, const char *val, char *err, size_t errlen
 	switch (id) {
 	case E_LISTEN:
 		a->listen = val;
-		if (cli_parse_listen(val, a->host, sizeof(a->host), &a->o.host,
-				 &a->o.port) != 0) {
-			snprintf(err, errlen, "echo: --listen takes HOST:PORT, not '%s'",
-				 val);
-			return -1;
-		}
-		return 0;
+		return cli_set_listen(val, a->host, sizeof(a->host), &a->o.host,
+				      &a->o.port, "echo: ", err, errlen);
 	case E_CERT:
 		a->o.tls_cert = val;
 		return 0;
@@ -80,11 +75,8 @@ static int echo_set(void *ctx, int id, const char *val, char *err, size_t errlen
 		a->o.tls_key = val;
 		return 0;
 	case E_MAXMSG:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &v) != 0) {
-			snprintf(err, errlen, "echo: --max-message takes 1 to 2^40 bytes, "
-					      "not '%s'", val);
+		if (cli_set_max_message(val, &v, "echo: ", err, errlen) != 0)
 			return -1;
-		}
 		a->o.max_message = v;
 		return 0;
 	case E_PORTFILE:
@@ -103,16 +95,8 @@ static void echo_ready(uint16_t port, void *user)
 	       a->o.host && strchr(a->o.host, ':') ? "]" : "", (unsigned)port,
 	       a->o.tls_cert ? " (TLS)" : "");
 	fflush(stdout);
-	if (a->port_file != NULL) {
-		char tmp[4200];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", a->port_file);
-		FILE *f = fopen(tmp, "w");
-		if (f != NULL) {
-			fprintf(f, "%u\n", (unsigned)port);
-			if (fclose(f) == 0)
-				rename(tmp, a->port_file);
-		}
-	}
+	if (a->port_file != NULL)
+		cli_write_port_file(a->port_file, port);
 }
 
 int cli_echo(int argc, char **argv)
@@ -214,31 +198,22 @@ struct client_args {
 	const char *baseline;
 	int pcap;
 	uint64_t pcap_max;
-	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
-	size_t nlists;
+	struct cli_keep lists; /* the --cases/--exclude values */
 };
 
 static int client_set(void *ctx, int id, const char *val, char *err,
 		      size_t errlen)
 {
 	struct client_args *a = ctx;
-	char *copy;
 	switch (id) {
 	case C_CASES:
+		return cli_set_patterns(&a->lists, 0, a->sel.include,
+					&a->sel.ninclude, RUN_MAX_PATTERNS, val,
+					"", err, errlen);
 	case C_EXCLUDE:
-		if (a->nlists == sizeof(a->lists) / sizeof(a->lists[0])) {
-			snprintf(err, errlen, "too many --cases/--exclude options");
-			return -1;
-		}
-		copy = strdup(val);
-		if (copy == NULL)
-			return -1;
-		a->lists[a->nlists++] = copy;
-		if (id == C_CASES)
-			return cli_split_list(a->sel.include, &a->sel.ninclude, RUN_MAX_PATTERNS, copy,
-					    err, errlen, "--cases");
-		return cli_split_list(a->sel.exclude, &a->sel.nexclude, RUN_MAX_PATTERNS, copy, err,
-				    errlen, "--exclude");
+		return cli_set_patterns(&a->lists, 1, a->sel.exclude,
+					&a->sel.nexclude, RUN_MAX_PATTERNS, val,
+					"", err, errlen);
 	case C_AGENT:
 		a->agent = val;
 		return 0;
@@ -249,23 +224,12 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 		}
 		return 0;
 	case C_SCALE:
-		if (cli_parse_double(val, 0.05, 1000, &a->scale) != 0) {
-			snprintf(err, errlen, "--timeout-scale takes 0.05 to 1000, "
-					      "not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return cli_set_scale(val, &a->scale, "", err, errlen);
 	case C_REPORT:
 		a->report_dir = val;
 		return 0;
 	case C_SEED:
-		if (cli_parse_u64(val, 0, UINT64_MAX, &a->seed) != 0) {
-			snprintf(err, errlen, "--seed takes a number from 0 to "
-					      "2^64-1, not '%s'", val);
-			return -1;
-		}
-		a->seed_given = 1;
-		return 0;
+		return cli_set_seed(val, &a->seed, &a->seed_given, "", err, errlen);
 	case C_CACERT:
 		a->cacert = val;
 		return 0;
@@ -273,12 +237,7 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 		a->insecure = 1;
 		return 0;
 	case C_MAXMSG:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &a->max_message) != 0) {
-			snprintf(err, errlen, "--max-message takes 1 to 2^40 bytes, "
-					      "not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return cli_set_max_message(val, &a->max_message, "", err, errlen);
 	case C_URL:
 		a->url = val;
 		return 0;
@@ -295,23 +254,10 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 		a->pcap = 1;
 		return 0;
 	case C_PCAPMAX:
-		if (cli_parse_u64(val, 4096, (uint64_t)1 << 40, &a->pcap_max) != 0) {
-			snprintf(err, errlen, "--pcap-max takes 4096 to 2^40 bytes, "
-					      "not '%s'", val);
-			return -1;
-		}
-		a->pcap = 1;
-		return 0;
+		return cli_set_pcap_max(val, &a->pcap_max, &a->pcap, "", err,
+					errlen);
 	}
 	return -1;
-}
-
-static uint64_t default_seed(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000007ull) ^ (uint64_t)ts.tv_nsec ^
-	       ((uint64_t)getpid() << 32);
 }
 
 static int write_reports(const struct res_run *results, const char *dir,
@@ -440,7 +386,7 @@ static int client_like(int argc, char **argv, int is_run)
 		goto out;
 	}
 	if (!a.seed_given)
-		a.seed = default_seed();
+		a.seed = cli_clock_seed();
 	const char *dir = a.report_dir ? a.report_dir : "wsprobe-report";
 	struct res_run results;
 	if (res_run_init(&results, WSPROBE_VERSION, a.seed) != 0) {
@@ -508,8 +454,7 @@ static int client_like(int argc, char **argv, int is_run)
 out:
 	rep_baseline_free(&base);
 	spec_client_free(&sc);
-	for (size_t i = 0; i < a.nlists; i++)
-		free(a.lists[i]);
+	cli_keep_free(&a.lists);
 	free(pos);
 	return exit_code;
 }

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli_opts.h"
 
@@ -200,4 +202,109 @@ int cli_split_list(const char **out, size_t *n, size_t max, char *list,
 		out[(*n)++] = t;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Setters shared by the subcommands
+ */
+
+void cli_keep_free(struct cli_keep *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i]);
+	k->n = 0;
+}
+
+int cli_set_patterns(struct cli_keep *k, int exclude, const char **out,
+		     size_t *n, size_t max, const char *val, const char *pre,
+		     char *err, size_t errlen)
+{
+	if (k->n == sizeof(k->v) / sizeof(k->v[0])) {
+		snprintf(err, errlen, "%stoo many --cases/--exclude options", pre);
+		return -1;
+	}
+	char *copy = strdup(val);
+	if (copy == NULL)
+		return -1;
+	k->v[k->n++] = copy;
+	return cli_split_list(out, n, max, copy, err, errlen,
+			      exclude ? "--exclude" : "--cases");
+}
+
+int cli_set_seed(const char *val, uint64_t *seed, int *given,
+		 const char *pre, char *err, size_t errlen)
+{
+	if (cli_parse_u64(val, 0, UINT64_MAX, seed) != 0) {
+		snprintf(err, errlen, "%s--seed takes a number from 0 to 2^64-1, "
+				      "not '%s'", pre, val);
+		return -1;
+	}
+	*given = 1;
+	return 0;
+}
+
+int cli_set_scale(const char *val, double *scale, const char *pre, char *err,
+		  size_t errlen)
+{
+	if (cli_parse_double(val, 0.05, 1000, scale) != 0) {
+		snprintf(err, errlen, "%s--timeout-scale takes 0.05 to 1000, "
+				      "not '%s'", pre, val);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_set_max_message(const char *val, uint64_t *max, const char *pre,
+			char *err, size_t errlen)
+{
+	if (cli_parse_u64(val, 1, (uint64_t)1 << 40, max) != 0) {
+		snprintf(err, errlen, "%s--max-message takes 1 to 2^40 bytes, "
+				      "not '%s'", pre, val);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_set_pcap_max(const char *val, uint64_t *max, int *pcap,
+		     const char *pre, char *err, size_t errlen)
+{
+	if (cli_parse_u64(val, 4096, (uint64_t)1 << 40, max) != 0) {
+		snprintf(err, errlen, "%s--pcap-max takes 4096 to 2^40 bytes, "
+				      "not '%s'", pre, val);
+		return -1;
+	}
+	*pcap = 1;
+	return 0;
+}
+
+int cli_set_listen(const char *val, char *host, size_t cap,
+		   const char **hostp, uint16_t *port, const char *pre,
+		   char *err, size_t errlen)
+{
+	if (cli_parse_listen(val, host, cap, hostp, port) != 0) {
+		snprintf(err, errlen, "%s--listen takes HOST:PORT, not '%s'", pre,
+			 val);
+		return -1;
+	}
+	return 0;
+}
+
+void cli_write_port_file(const char *path, unsigned port)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (f != NULL) {
+		fprintf(f, "%u\n", port);
+		if (fclose(f) == 0)
+			rename(tmp, path);
+	}
+}
+
+uint64_t cli_clock_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000007ull) ^ (uint64_t)ts.tv_nsec ^
+	       ((uint64_t)getpid() << 32);
 }

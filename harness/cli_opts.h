@@ -62,4 +62,62 @@ int cli_split_list(const char **out, size_t *n, size_t max, char *list,
 int cli_parse_listen(const char *s, char *host, size_t cap, const char **hostp,
 		     uint16_t *port);
 
+/*
+ * Setters of the options several subcommands share (echo, client, run,
+ * server), so that each option is checked and worded in one place.  pre
+ * starts the message ("" or "server: "), so every subcommand keeps its own
+ * wording.  Each returns 0, or -1 with one line in err[0..errlen) and (but
+ * for cli_set_patterns) the outputs left as they were.
+ */
+
+/* The strdup'd values of the repeatable --cases/--exclude options, which
+ * the patterns of a struct run_select point into; cli_keep_free frees
+ * them (the struct itself is the caller's, zero-filled to start). */
+struct cli_keep {
+	char *v[128];
+	size_t n;
+};
+void cli_keep_free(struct cli_keep *k);
+
+/* --cases (exclude 0) or --exclude (exclude 1): keeps a copy of val in k
+ * and appends its comma-separated patterns to *n/out[0..max) (the include
+ * or exclude list of a struct run_select), which point into the copy.
+ * Errors: "PREtoo many --cases/--exclude options" past 128 options,
+ * cli_split_list's "--cases: at most MAX patterns" (the patterns before
+ * the limit stay appended), or out of memory (-1, err left empty). */
+int cli_set_patterns(struct cli_keep *k, int exclude, const char **out,
+		     size_t *n, size_t max, const char *val, const char *pre,
+		     char *err, size_t errlen);
+
+/* --seed: 0 to 2^64-1 into *seed, and *given = 1. */
+int cli_set_seed(const char *val, uint64_t *seed, int *given,
+		 const char *pre, char *err, size_t errlen);
+
+/* --timeout-scale: 0.05 to 1000 into *scale. */
+int cli_set_scale(const char *val, double *scale, const char *pre, char *err,
+		  size_t errlen);
+
+/* --max-message: 1 to 2^40 bytes into *max. */
+int cli_set_max_message(const char *val, uint64_t *max, const char *pre,
+			char *err, size_t errlen);
+
+/* --pcap-max: 4096 to 2^40 bytes into *max, and *pcap = 1 (it implies
+ * --pcap). */
+int cli_set_pcap_max(const char *val, uint64_t *max, int *pcap,
+		     const char *pre, char *err, size_t errlen);
+
+/* --listen: cli_parse_listen, with "PRE--listen takes HOST:PORT, not
+ * 'VAL'" on error. */
+int cli_set_listen(const char *val, char *host, size_t cap,
+		   const char **hostp, uint16_t *port, const char *pre,
+		   char *err, size_t errlen);
+
+/* --port-file: writes "PORT\n" to path.tmp and renames it to path, so a
+ * script polling for path never reads half a line.  Best effort: a file
+ * that cannot be written is left out silently (the port is printed too). */
+void cli_write_port_file(const char *path, unsigned port);
+
+/* The default --seed when none is given: from the wall clock and the pid. */
+uint64_t cli_clock_seed(void);
+
 #endif

@@ -59,8 +59,7 @@ struct server_args {
 	int seed_given, quiet, pcap;
 	uint64_t pcap_max;
 	double scale;
-	char *lists[2 * RUN_MAX_PATTERNS]; /* strdup'd option values */
-	size_t nlists;
+	struct cli_keep lists;         /* the --cases/--exclude values */
 	struct run_source src;         /* `wsprobe run FILE... --listen` */
 };
 
@@ -68,58 +67,31 @@ static int server_set(void *ctx, int id, const char *val, char *err,
 		      size_t errlen)
 {
 	struct server_args *a = ctx;
-	char *copy;
+	const char *pre = "server: ";
 	switch (id) {
 	case S_LISTEN:
 		a->listen = val;
-		if (cli_parse_listen(val, a->host, sizeof(a->host), &a->hostp,
-				 &a->port) != 0) {
-			snprintf(err, errlen, "server: --listen takes HOST:PORT, "
-					      "not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return cli_set_listen(val, a->host, sizeof(a->host), &a->hostp,
+				      &a->port, pre, err, errlen);
 	case S_CASES:
+		return cli_set_patterns(&a->lists, 0, a->sel.include,
+					&a->sel.ninclude, RUN_MAX_PATTERNS, val,
+					pre, err, errlen);
 	case S_EXCLUDE:
-		if (a->nlists == sizeof(a->lists) / sizeof(a->lists[0])) {
-			snprintf(err, errlen, "server: too many --cases/--exclude "
-					      "options");
-			return -1;
-		}
-		copy = strdup(val);
-		if (copy == NULL)
-			return -1;
-		a->lists[a->nlists++] = copy;
-		if (id == S_CASES)
-			return cli_split_list(a->sel.include, &a->sel.ninclude, RUN_MAX_PATTERNS, copy,
-					err, errlen, "--cases");
-		return cli_split_list(a->sel.exclude, &a->sel.nexclude, RUN_MAX_PATTERNS, copy, err,
-				errlen, "--exclude");
+		return cli_set_patterns(&a->lists, 1, a->sel.exclude,
+					&a->sel.nexclude, RUN_MAX_PATTERNS, val,
+					pre, err, errlen);
 	case S_REPORT:
 		a->report_dir = val;
 		return 0;
 	case S_SEED:
-		if (cli_parse_u64(val, 0, UINT64_MAX, &a->seed) != 0) {
-			snprintf(err, errlen, "server: --seed takes a number from 0 "
-					      "to 2^64-1, not '%s'", val);
-			return -1;
-		}
-		a->seed_given = 1;
-		return 0;
+		return cli_set_seed(val, &a->seed, &a->seed_given, pre, err,
+				    errlen);
 	case S_SCALE:
-		if (cli_parse_double(val, 0.05, 1000, &a->scale) != 0) {
-			snprintf(err, errlen, "server: --timeout-scale takes 0.05 to "
-					      "1000, not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return cli_set_scale(val, &a->scale, pre, err, errlen);
 	case S_MAXMSG:
-		if (cli_parse_u64(val, 1, (uint64_t)1 << 40, &a->max_message) != 0) {
-			snprintf(err, errlen, "server: --max-message takes 1 to 2^40 "
-					      "bytes, not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return cli_set_max_message(val, &a->max_message, pre, err,
+					   errlen);
 	case S_CERT:
 		a->cert = val;
 		return 0;
@@ -139,13 +111,8 @@ static int server_set(void *ctx, int id, const char *val, char *err,
 		a->pcap = 1;
 		return 0;
 	case S_PCAPMAX:
-		if (cli_parse_u64(val, 4096, (uint64_t)1 << 40, &a->pcap_max) != 0) {
-			snprintf(err, errlen, "server: --pcap-max takes 4096 to 2^40 "
-					      "bytes, not '%s'", val);
-			return -1;
-		}
-		a->pcap = 1;
-		return 0;
+		return cli_set_pcap_max(val, &a->pcap_max, &a->pcap, pre, err,
+					errlen);
 	}
 	return -1;
 }
@@ -164,24 +131,8 @@ static void server_ready(uint16_t port, void *user)
 	       r->host != NULL ? r->host : "*", v6 ? "]" : "", (unsigned)port,
 	       r->tls ? " (TLS)" : "");
 	fflush(stdout);
-	if (r->port_file != NULL) {
-		char tmp[4200];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->port_file);
-		FILE *f = fopen(tmp, "w");
-		if (f != NULL) {
-			fprintf(f, "%u\n", (unsigned)port);
-			if (fclose(f) == 0)
-				rename(tmp, r->port_file);
-		}
-	}
-}
-
-static uint64_t clock_seed(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000007ull) ^ (uint64_t)ts.tv_nsec ^
-	       ((uint64_t)getpid() << 32);
+	if (r->port_file != NULL)
+		cli_write_port_file(r->port_file, port);
 }
 
 /* Serves with a and the loaded spec; returns the exit code. */
@@ -231,7 +182,7 @@ static int serve(struct server_args *a, struct run_server_spec *spec)
 		       : spec->outdir ? spec->outdir
 				      : "wsprobe-report";
 	if (!a->seed_given)
-		a->seed = clock_seed();
+		a->seed = cli_clock_seed();
 	o.seed = a->seed;
 	o.timeout_scale = a->scale;
 	o.max_message = a->max_message ? a->max_message : spec->max_message;
@@ -340,8 +291,7 @@ int cli_server(int argc, char **argv)
 	code = serve(&a, &spec);
 out:
 	run_server_spec_free(&spec);
-	for (size_t i = 0; i < a.nlists; i++)
-		free(a.lists[i]);
+	cli_keep_free(&a.lists);
 	free(pos);
 	return code;
 }

@@ -41,6 +41,7 @@
 #include "fuzzlive.h"
 #include "fuzzlive_mut.h"
 #include "hs.h"
+#include "msg.h"
 #include "net.h"
 #include "sess.h"
 #include "url.h"
@@ -639,8 +640,101 @@ static void hlog_add(struct hlog *h, int from_client, const void *p,
 	h->n++;
 }
 
+/* What after_101 collects from the server's frames. */
+struct a101 {
+	int got_pong;
+	int closed;
+};
+
+static void a101_event(const struct msg_event *ev, void *user)
+{
+	struct a101 *a = user;
+	if (ev->type != MSG_EV_CONTROL)
+		return;
+	if (ev->opcode == WSP_OP_CLOSE)
+		a->closed = 1;
+	if (ev->opcode == WSP_OP_PONG && ev->len == sizeof(FZL_PROBE) - 1 &&
+	    memcmp(ev->data, FZL_PROBE, ev->len) == 0)
+		a->got_pong = 1;
+}
+
+/*
+ * The handshake iteration, once the target accepted a request that may be
+ * sent: a masked Ping (the probe), then the server's frames decoded by the
+ * message layer in strict mode until the Pong, a Close, the end of the
+ * connection or the deadline, and the same classes as for frames.
+ * early[0..elen) are bytes that came after the 101 head.
+ */
+static void after_101(struct fzl *f, struct net_conn *c, struct hlog *h,
+		      const struct hs_msg *resp, uint8_t *early, size_t elen,
+		      uint64_t seed, struct clk_deadline dl,
+		      struct outcome *out)
+{
+	struct msg_config mc;
+	memset(&mc, 0, sizeof(mc));
+	mc.policy.sender = WSP_ROLE_SERVER;
+	if (hs_find(resp, "Sec-WebSocket-Extensions") != NULL)
+		mc.policy.rsv_allowed = WSP_RSV1;
+	mc.strict = 1;
+	struct msg_decoder md;
+	if (msg_init(&md, &mc) != 0)
+		return;
+	struct a101 a = {0, 0};
+	size_t used;
+	int rc = elen ? msg_feed(&md, early, elen, &used, a101_event, &a) : 0;
+	uint8_t ping[WSF_MAX_HEADER + sizeof(FZL_PROBE)];
+	struct wsf_frame fr;
+	memset(&fr, 0, sizeof(fr));
+	fr.fin = 1;
+	fr.opcode = WSP_OP_PING;
+	fr.masked = 1;
+	uint64_t k = mix64(&seed);
+	memcpy(fr.mask_key, &k, 4);
+	fr.payload_len = sizeof(FZL_PROBE) - 1;
+	ssize_t pl = wsf_encode(ping, sizeof(ping), &fr,
+				(const uint8_t *)FZL_PROBE,
+				sizeof(FZL_PROBE) - 1);
+	if (rc == 0 && pl > 0 && net_write_all(c, ping, (size_t)pl, dl) == 0)
+		hlog_add(h, 1, ping, (size_t)pl);
+	int ended = 0;
+	uint8_t buf[4096];
+	while (rc == 0 && !a.got_pong && !a.closed) {
+		int r = net_read(c, buf, sizeof(buf), dl);
+		if (r <= 0) {
+			ended = r != WSP_E_NET_TIMEOUT;
+			break;
+		}
+		hlog_add(h, 0, buf, (size_t)r);
+		rc = msg_feed(&md, buf, (size_t)r, &used, a101_event, &a);
+	}
+	msg_free(&md);
+	out->sig = sig_add(out->sig, (uint64_t)a.got_pong << 2 |
+					     (uint64_t)a.closed << 1 |
+					     (uint64_t)ended);
+	if (rc < 0 && rc != WSP_E_NOMEM) {
+		out->cls = FZL_VIOLATION;
+		out->code = rc;
+		snprintf(out->detail, sizeof(out->detail),
+			 "after the opening handshake: %s", wsp_strerror(rc));
+	} else if (a.got_pong || a.closed) {
+		return;
+	} else if (!ended) {
+		out->cls = FZL_HANG;
+		snprintf(out->detail, sizeof(out->detail),
+			 "no Pong and no Close within %lld ms after an "
+			 "accepted opening handshake",
+			 (long long)f->timeout_ms);
+	} else if (target_dead(f)) {
+		out->cls = FZL_CRASH;
+		snprintf(out->detail, sizeof(out->detail),
+			 "the connection ended without a Close after an "
+			 "accepted opening handshake, and a new connection "
+			 "is refused");
+	}
+}
+
 static void hs_iter(struct fzl *f, const uint8_t *in, size_t n,
-		    struct outcome *out)
+		    uint64_t seed, struct outcome *out)
 {
 	struct hlog *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
@@ -669,9 +763,11 @@ static void hs_iter(struct fzl *f, const uint8_t *in, size_t n,
 	struct hs_msg rq;
 	hs_msg_init(&rq, rh, 64);
 	int rlen = hs_parse_request(&rq, (const char *)in, n, 0);
-	if (rlen == WSP_E_INCOMPLETE)
-		/* No blank line: a server rightly waits for the rest.  Say
-		 * there is none, so that it answers (or closes) now. */
+	if (rlen <= 0)
+		/* No blank line (a server rightly waits for the rest), or a
+		 * head our parser refuses that a lenient server may still be
+		 * reading: say there is no more, so that it answers (or
+		 * closes) now. */
 		net_shutdown_write(&c, dl);
 	char resp[8192];
 	size_t have = 0;
@@ -717,6 +813,12 @@ static void hs_iter(struct fzl *f, const uint8_t *in, size_t n,
 				snprintf(out->detail, sizeof(out->detail),
 					 "bad 101 response: %s",
 					 wsp_strerror(rv[0]));
+			} else {
+				/* Open after an unusual but valid request:
+				 * is the connection still served? */
+				after_101(f, &c, h, &m, (uint8_t *)resp +
+					  head, have - (size_t)head, seed,
+					  dl, out);
 			}
 		}
 	} else if (!ended && head == WSP_E_INCOMPLETE && rlen > 0) {
@@ -813,7 +915,7 @@ static void run_input(struct fzl *f, const uint8_t *in, size_t n,
 {
 	memset(out, 0, sizeof(*out));
 	if (f->o->handshake)
-		hs_iter(f, in, n, out);
+		hs_iter(f, in, n, seed, out);
 	else
 		frames_iter(f, in, n, seed, out);
 }

@@ -8,6 +8,11 @@
  * instructions and checks the wall deadline, and the allocator refuses to
  * grow the state past its memory ceiling.  Script errors never escape as
  * longjmps: every entry into Lua goes through lua_pcall.
+ *
+ * The hook never runs inside a C function, so the library functions whose
+ * work is not bounded by the memory ceiling (the pattern functions,
+ * string.rep, table.move, finalizers) are replaced by harness/lbound.c,
+ * which counts their work and charges it here to the instruction limit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +23,9 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lbound.h"
 #include "lcase.h"
+#include "lcase_lib.h"
 #include "wsp_err.h"
 
 #define HOOK_STEP 1000
@@ -82,6 +89,38 @@ static void limit_hook(lua_State *L, lua_Debug *ar)
 	luaL_error(L, f->hook_reason == HOOK_INSTR
 			      ? "instruction limit exceeded"
 			      : "case deadline exceeded");
+}
+
+/* Work done inside C functions (lbound.c: matcher steps, table.move
+ * elements), charged one for one to the instruction limit, so that a
+ * loop of costly calls stops like a loop of instructions.  The wall
+ * deadline is read every 2^16 steps, about as often as the hook reads it.
+ * Raises the same error as the hook, and arms it the same way. */
+static uint64_t charge_steps(lua_State *L, void *ud, uint64_t steps)
+{
+	(void)ud;
+	struct lcase_file *f = file_of(L);
+	f->instr_used = steps > UINT64_MAX - f->instr_used
+				? UINT64_MAX
+				: f->instr_used + steps;
+	f->clock_steps += steps;
+	if (f->hook_reason == HOOK_NONE && f->instr_limit > 0 &&
+	    f->instr_used > f->instr_limit)
+		f->hook_reason = HOOK_INSTR;
+	if (f->hook_reason == HOOK_NONE && f->deadline_ns > 0 &&
+	    f->clock_steps >= 65536) {
+		f->clock_steps = 0;
+		if (mono_ns() > f->deadline_ns)
+			f->hook_reason = HOOK_DEADLINE;
+	}
+	if (f->hook_reason != HOOK_NONE) {
+		lua_sethook(L, limit_hook, LUA_MASKCOUNT, 1);
+		luaL_error(L, f->hook_reason == HOOK_INSTR
+				      ? "instruction limit exceeded"
+				      : "case deadline exceeded");
+	}
+	return f->instr_limit == 0 ? UINT64_MAX
+				   : f->instr_limit - f->instr_used;
 }
 
 /* Copies a Lua string into memory owned by nobody but the file (freed in
@@ -292,8 +331,16 @@ static void open_sandbox(lua_State *L)
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
 	lua_pop(L, 1);
+	/* Bounded pattern functions, string.rep, table.move and
+	 * setmetatable (lbound.h says why each). */
+	struct lbound_host host;
+	lbound_host_default(&host);
+	host.charge = charge_steps;
+	lbound_install(L, &host);
 	lua_pushcfunction(L, l_case);
 	lua_setglobal(L, "case");
+	/* use "NAME": the compiled-in preludes of cases/lib/ only. */
+	lcase__open_use(L);
 }
 
 /* Writes "where: what" into err. */

@@ -71,6 +71,7 @@ struct lcase_file {
 	uint64_t instr_used;
 	uint64_t instr_limit;
 	int64_t deadline_ns;        /* monotonic; 0 = none */
+	uint64_t clock_steps;       /* C work charged since the clock was read */
 	int hook_reason;
 	int pending;                /* cases[ncases] is half-built */
 };

@@ -223,6 +223,24 @@ static int spec_url(struct run_server_spec *spec, json_t *root,
 	return 0;
 }
 
+/* Copies at most max bytes of s into out[0..cap) for a one-line message:
+ * control bytes (a JSON key may hold "\n", "\t" or "\u0001") become '?',
+ * and a cut never splits a UTF-8 sequence. */
+static void msg_quote(char *out, size_t cap, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	if (n >= cap)
+		n = cap - 1;
+	if (s[n] != '\0')
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* s[n] continues a sequence: cut before it */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[n] = '\0';
+}
+
 static int spec_agent_rules(struct run_server_spec *spec, json_t *root,
 			    const char *name, char *err, size_t errlen)
 {
@@ -250,9 +268,12 @@ static int spec_agent_rules(struct run_server_spec *spec, json_t *root,
 			return WSP_E_NOMEM;
 		r->agent = a;
 		spec->nagent_rules++;
-		char what[160];
-		snprintf(what, sizeof(what), "\"exclude-agent-cases\".\"%.100s\"",
-			 agent);
+		/* The agent name is the file's, not ours: it goes into the
+		 * one-line error messages below only once sanitised. */
+		char what[160], shown[101];
+		msg_quote(shown, sizeof(shown), agent, 100);
+		snprintf(what, sizeof(what), "\"exclude-agent-cases\".\"%s\"",
+			 shown);
 		char **list;
 		int rc = spec_strs(pats, what, SIZE_MAX / sizeof(char *), &list,
 				   &r->ncases, name, err, errlen);

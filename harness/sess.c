@@ -770,7 +770,12 @@ static void finish_tcp(struct sess *s, int clean, const char *why)
 			clk_deadline_in_ms(scaled(s, s->cfg.close_timeout_ms));
 		if (net_shutdown_write(&s->conn, dl) == 0) {
 			s->tcp.shut_ns = clk_now_ns() - s->t0_ns;
-			uint8_t scratch[4096];
+			/* Large reads: a peer refused in the middle of a
+			 * 64 MiB frame (18.1) must be drained within the
+			 * close timeout even on a loaded machine, or our
+			 * close turns into an RST that destroys the Close
+			 * frame it has not read yet. */
+			static _Thread_local uint8_t scratch[65536];
 			for (;;) {
 				int n = net_read(&s->conn, scratch, sizeof(scratch),
 						 dl);

@@ -1307,11 +1307,36 @@ static void not_http(struct ctx *x, struct dis_dir *dd)
 		s->agreed.server_no_context_takeover = 0;
 		s->agreed.client_no_context_takeover = 0;
 		session_start(x, 0, NULL, 0);
-		for (int t = 0; t < 2; t++)
-			if (s->d[t].mode != M_IGNORE) {
-				s->d[t].mode = M_RESYNC;
-				s->d[t].after_gap = 1;
+		for (int t = 0; t < 2; t++) {
+			struct dis_dir *od = &s->d[t];
+			if (od->mode == M_IGNORE)
+				continue;
+			/* What the other side holds (part of a head, or
+			 * client bytes waiting for a response) is WebSocket
+			 * too: it is scanned like the rest, not dropped.
+			 * Our own held bytes are the caller's. */
+			uint8_t *held = NULL, *own = NULL;
+			size_t nheld = 0;
+			if (t != x->t &&
+			    (od->mode == M_NEW || od->mode == M_HTTP)) {
+				held = od->hbuf;
+				nheld = od->hlen;
+			} else if (t != x->t && od->mode == M_WAIT) {
+				held = own = take_wait(od, &nheld);
+				if (od->woverflow)
+					nheld = 0; /* not contiguous */
 			}
+			od->hlen = 0;
+			od->hparsed = 0;
+			od->mode = M_RESYNC;
+			od->after_gap = 1;
+			if (nheld > 0) {
+				struct ctx ox = *x;
+				ox.t = t;
+				resync_data(&ox, held, nheld);
+			}
+			wsp_free(x->d->cfg.mem, own);
+		}
 	}
 	dd->mode = M_RESYNC;
 	dd->after_gap = 1;
@@ -1405,8 +1430,28 @@ static size_t http_data(struct ctx *x, uint8_t *p, size_t n)
 				     HEAD_MAX);
 		}
 		if (s->port_mode) {
+			/* The port says WebSocket, and a head we reject is
+			 * not known to be a head: where it would end is not
+			 * known either (its blank line may be missing, or
+			 * itself malformed).  So its bytes are treated like
+			 * bytes that never looked like HTTP (head_kind K_NOT
+			 * above): every byte of the stream from the head's
+			 * first one is scanned for a frame start, and the
+			 * bytes before the frame found are noted as skipped.
+			 * Scanning from where the parser stopped instead
+			 * would depend on how the head was cut into
+			 * segments (the parser stops at the end of the
+			 * segment that shows the error).  hbuf[0..old) is
+			 * the head before p, p is fed by the caller's loop;
+			 * hbuf is discarded, so decoding may unmask it in
+			 * place. */
 			not_http(x, dd);
-			return take;
+			if (dd->mode == M_RESYNC) {
+				resync_data(x, dd->hbuf, old);
+				if (dd->mode == M_RESYNC || dd->mode == M_WS)
+					return 0;
+			}
+			return n;
 		}
 		dd->mode = M_IGNORE;
 		return n;

@@ -3,7 +3,10 @@
  * "--name=value", values in the next argument, positional arguments mixed
  * with options, "--", and one-line errors for every misuse.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_opts.h"
 #include "lib.h"
@@ -146,6 +149,165 @@ START_TEST(cli_opts_lists_and_listen)
 }
 END_TEST
 
+/* The setters the subcommands share: each value, a prefix, the exact
+ * message (empty: accepted). */
+enum { SH_SEED, SH_SCALE, SH_MAXMSG, SH_PCAPMAX, SH_LISTEN };
+
+struct shared_vec {
+	int which;
+	const char *val;
+	const char *pre;
+	const char *want;
+};
+
+static const struct shared_vec shared_vecs[] = {
+	{SH_SEED, "0", "", ""},
+	{SH_SEED, "18446744073709551615", "", ""},
+	{SH_SEED, "18446744073709551616", "",
+	 "--seed takes a number from 0 to 2^64-1, not '18446744073709551616'"},
+	{SH_SEED, "-1", "server: ",
+	 "server: --seed takes a number from 0 to 2^64-1, not '-1'"},
+	{SH_SCALE, "0.05", "", ""},
+	{SH_SCALE, "1000", "", ""},
+	{SH_SCALE, "0.049", "", "--timeout-scale takes 0.05 to 1000, not '0.049'"},
+	{SH_SCALE, "nan", "server: ",
+	 "server: --timeout-scale takes 0.05 to 1000, not 'nan'"},
+	{SH_MAXMSG, "1", "", ""},
+	{SH_MAXMSG, "1099511627776", "", ""},
+	{SH_MAXMSG, "0", "echo: ", "echo: --max-message takes 1 to 2^40 bytes, not '0'"},
+	{SH_MAXMSG, "1099511627777", "",
+	 "--max-message takes 1 to 2^40 bytes, not '1099511627777'"},
+	{SH_PCAPMAX, "4096", "", ""},
+	{SH_PCAPMAX, "4095", "server: ",
+	 "server: --pcap-max takes 4096 to 2^40 bytes, not '4095'"},
+	{SH_PCAPMAX, "1099511627777", "",
+	 "--pcap-max takes 4096 to 2^40 bytes, not '1099511627777'"},
+	{SH_LISTEN, "127.0.0.1:9001", "", ""},
+	{SH_LISTEN, "nope", "echo: ", "echo: --listen takes HOST:PORT, not 'nope'"},
+	{SH_LISTEN, "h:65536", "server: ",
+	 "server: --listen takes HOST:PORT, not 'h:65536'"},
+};
+
+START_TEST(cli_opts_shared_setters_word_errors_exactly)
+{
+	const struct shared_vec *v = &shared_vecs[_i];
+	char err[160] = "";
+	uint64_t u = 7;
+	double d = 7;
+	int flag = 0, rc = -2;
+	char host[64];
+	const char *hp = NULL;
+	uint16_t port = 7;
+	switch (v->which) {
+	case SH_SEED:
+		rc = cli_set_seed(v->val, &u, &flag, v->pre, err, sizeof(err));
+		break;
+	case SH_SCALE:
+		rc = cli_set_scale(v->val, &d, v->pre, err, sizeof(err));
+		break;
+	case SH_MAXMSG:
+		rc = cli_set_max_message(v->val, &u, v->pre, err, sizeof(err));
+		break;
+	case SH_PCAPMAX:
+		rc = cli_set_pcap_max(v->val, &u, &flag, v->pre, err, sizeof(err));
+		break;
+	case SH_LISTEN:
+		rc = cli_set_listen(v->val, host, sizeof(host), &hp, &port, v->pre,
+				    err, sizeof(err));
+		break;
+	}
+	ck_assert_str_eq(err, v->want);
+	if (v->want[0] != '\0') {
+		ck_assert_int_eq(rc, -1);
+		/* A refused value changes nothing. */
+		ck_assert_int_eq(flag, 0);
+		if (v->which == SH_SCALE)
+			ck_assert(d == 7);
+		else if (v->which != SH_LISTEN)
+			ck_assert_uint_eq(u, 7);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	switch (v->which) {
+	case SH_SEED:
+		ck_assert_uint_eq(u, strtoull(v->val, NULL, 10));
+		ck_assert_int_eq(flag, 1); /* seed given */
+		break;
+	case SH_SCALE:
+		ck_assert(d == strtod(v->val, NULL));
+		break;
+	case SH_MAXMSG:
+		ck_assert_uint_eq(u, strtoull(v->val, NULL, 10));
+		break;
+	case SH_PCAPMAX:
+		ck_assert_uint_eq(u, 4096);
+		ck_assert_int_eq(flag, 1); /* implies --pcap */
+		break;
+	case SH_LISTEN:
+		ck_assert_str_eq(hp, "127.0.0.1");
+		ck_assert_uint_eq(port, 9001);
+		break;
+	}
+}
+END_TEST
+
+START_TEST(cli_opts_patterns_keep_their_values)
+{
+	struct cli_keep k;
+	memset(&k, 0, sizeof(k));
+	const char *inc[4], *exc[4];
+	size_t ninc = 0, nexc = 0;
+	char err[128] = "";
+	ck_assert_int_eq(cli_set_patterns(&k, 0, inc, &ninc, 4, "1.*,2.1", "",
+					  err, sizeof(err)), 0);
+	ck_assert_int_eq(cli_set_patterns(&k, 1, exc, &nexc, 4, "1.2", "", err,
+					  sizeof(err)), 0);
+	ck_assert_uint_eq(ninc, 2);
+	ck_assert_uint_eq(nexc, 1);
+	ck_assert_str_eq(inc[1], "2.1");
+	ck_assert_str_eq(exc[0], "1.2");
+	ck_assert_uint_eq(k.n, 2);
+	/* The patterns point into the kept copies, not into the values. */
+	ck_assert_ptr_eq(inc[0], k.v[0]);
+	ck_assert_int_eq(cli_set_patterns(&k, 1, exc, &nexc, 4, "3,4,5,6", "",
+					  err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "--exclude: at most 4 patterns");
+	/* Empty lists add no pattern but still count as options. */
+	while (k.n < sizeof(k.v) / sizeof(k.v[0]))
+		ck_assert_int_eq(cli_set_patterns(&k, 0, inc, &ninc, 4, ",",
+						  "", err, sizeof(err)), 0);
+	ck_assert_uint_eq(ninc, 2);
+	err[0] = '\0';
+	ck_assert_int_eq(cli_set_patterns(&k, 0, inc, &ninc, 4, "9", "server: ",
+					  err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "server: too many --cases/--exclude options");
+	cli_keep_free(&k);
+	ck_assert_uint_eq(k.n, 0);
+}
+END_TEST
+
+START_TEST(cli_opts_port_file_holds_the_port)
+{
+	char dir[] = "/tmp/wsprobe-portfile-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[64], tmp[80], line[16] = "";
+	snprintf(path, sizeof(path), "%s/port", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	cli_write_port_file(path, 65535);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	ck_assert_str_eq(line, "65535\n");
+	ck_assert_int_ne(access(tmp, F_OK), 0); /* renamed into place */
+	unlink(path);
+	rmdir(dir);
+	/* An unwritable place is left out silently. */
+	cli_write_port_file("/nonexistent/dir/port", 1);
+	ck_assert_int_ne(access("/nonexistent/dir/port", F_OK), 0);
+}
+END_TEST
+
 Suite *cli_opts_suite(void)
 {
 	Suite *s = suite_create("cli_opts");
@@ -155,6 +317,12 @@ Suite *cli_opts_suite(void)
 			    (int)(sizeof(errs) / sizeof(errs[0])));
 	tcase_add_test(tc, cli_opts_numbers);
 	tcase_add_test(tc, cli_opts_lists_and_listen);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("shared_setters");
+	tcase_add_loop_test(tc, cli_opts_shared_setters_word_errors_exactly, 0,
+			    (int)(sizeof(shared_vecs) / sizeof(shared_vecs[0])));
+	tcase_add_test(tc, cli_opts_patterns_keep_their_values);
+	tcase_add_test(tc, cli_opts_port_file_holds_the_port);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2227,6 +2227,141 @@ START_TEST(chunking_never_changes_the_dissection)
 }
 END_TEST
 
+/* Sessions on port 80 whose first bytes look like an HTTP request that
+ * the parser rejects (dis.c: such a head is not known to be a head, so
+ * resynchronisation scans the stream from its first byte, and what the
+ * other side holds is scanned too). */
+static void rj_fuzz_seed(struct writes *w, struct capgen *g)
+{
+	/* fuzz/corpus/fuzz_dissect/b99469ee...: "LLDL !i0", then control
+	 * bytes.  The parser stops at the first 0x08, which used to leave
+	 * the rest of that segment unread and the next ones scanned, so the
+	 * result depended on where the segment ended. */
+	static const uint8_t p[61] = {
+		'L', 'L', 'D', 'L', ' ', '!', 'i', '0', 8, 8, 8, 8, 8, 8, 8,
+		8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0xb2, 0x06, 0x00,
+		0xe0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+		8, 8, 8, 0x04, 'L', 'g', 0xff, 0x00};
+	(void)g;
+	w_add(w, 0, p, sizeof(p));
+}
+
+static void rj_head_then_frames(struct writes *w, struct capgen *g)
+{
+	/* A bad header value, then two frames, all in one write. */
+	static const char head[] = "GET /chat HTTP/1.1\r\nHost: a\x01\r\n\r\n";
+	uint8_t buf[256];
+	size_t n = sizeof(head) - 1;
+	memcpy(buf, head, n);
+	ssize_t k = capgen_encode(g, 0, 1, 0, WSP_OP_TEXT, "hi", 2, buf + n,
+				  sizeof(buf) - n);
+	ck_assert_int_gt(k, 0);
+	n += (size_t)k;
+	k = capgen_encode(g, 0, 1, 0, WSP_OP_TEXT, "there", 5, buf + n,
+			  sizeof(buf) - n);
+	ck_assert_int_gt(k, 0);
+	n += (size_t)k;
+	w_add(w, 0, buf, n);
+}
+
+static void rj_wait_then_server_frames(struct writes *w, struct capgen *g)
+{
+	/* A valid upgrade request and frames sent before any response
+	 * (held), then the server sends frames, not a response. */
+	static const char req[] = "GET /chat HTTP/1.1\r\nHost: a\r\n"
+				  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+				  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				  "Sec-WebSocket-Version: 13\r\n\r\n";
+	w_add(w, 0, req, sizeof(req) - 1);
+	w_frame(w, g, 0, 1, 0, WSP_OP_TEXT, "early", 5);
+	w_frame(w, g, 0, 1, 0, WSP_OP_TEXT, "early2", 6);
+	w_frame(w, g, 1, 1, 0, WSP_OP_TEXT, "srv", 3);
+	w_frame(w, g, 1, 1, 0, WSP_OP_TEXT, "srv2", 4);
+}
+
+static const struct {
+	void (*build)(struct writes *w, struct capgen *g);
+	const char *want; /* the canonical dissection */
+} rejected_heads[] = {
+	/* Every byte from the head's first one is scanned: 32 skipped (the
+	 * head, to its blank line in the second case), then frames. */
+	{rj_fuzz_seed,
+	 "   0 c2s VIOLATION client R6455-4.1-19: request head contains a "
+	 "control byte (NUL, DEL or a CTL other than HT, CR, LF)\n"
+	 "   0   - SESSION 10.0.0.1:50000 -> 10.0.0.2:80 (assumed from the "
+	 "port)\n"
+	 "   0 c2s NOTE bytes skipped to find a frame start: 32\n"
+	 "   0 c2s ---- cont   M         96  "
+	 "0000000000000000000000000000000000000c446ff708 "
+	 "[incomplete: 23 of 96 bytes] [after a gap]\n"
+	 "   0 c2s MSG  cont             23  "
+	 "0000000000000000000000000000000000000c446ff708 [1 frame] "
+	 "[incomplete]\n"},
+	{rj_head_then_frames,
+	 "   0 c2s VIOLATION client R6455-4.1-19: request head contains a "
+	 "control byte (NUL, DEL or a CTL other than HT, CR, LF)\n"
+	 "   0   - SESSION 10.0.0.1:50000 -> 10.0.0.2:80 (assumed from the "
+	 "port)\n"
+	 "   0 c2s NOTE bytes skipped to find a frame start: 32\n"
+	 "   0 c2s F--- text   M          2  \"hi\"\n"
+	 "   0 c2s MSG  text              2  \"hi\" [1 frame]\n"
+	 "   0 c2s F--- text   M          5  \"there\"\n"
+	 "   0 c2s MSG  text              5  \"there\" [1 frame]\n"},
+	/* The client's held frames are decoded, not dropped. */
+	{rj_wait_then_server_frames,
+	 "   0 c2s HTTP GET /chat HTTP/1.1\n"
+	 "   0 c2s VIOLATION client R6455-4.1-40: client sent data after its "
+	 "handshake before the server's response\n"
+	 "   0   - SESSION 10.0.0.1:50000 -> 10.0.0.2:80 (assumed from the "
+	 "port)\n"
+	 "   0 c2s F--- text   M          5  \"early\"\n"
+	 "   0 c2s MSG  text              5  \"early\" [1 frame]\n"
+	 "   0 c2s F--- text   M          6  \"early2\"\n"
+	 "   0 c2s MSG  text              6  \"early2\" [1 frame]\n"
+	 "   0 s2c F--- text   -          3  \"srv\"\n"
+	 "   0 s2c MSG  text              3  \"srv\" [1 frame]\n"
+	 "   0 s2c F--- text   -          4  \"srv2\"\n"
+	 "   0 s2c MSG  text              4  \"srv2\" [1 frame]\n"},
+};
+
+START_TEST(port_mode_rejected_head_resyncs_from_its_first_byte)
+{
+	struct writes w;
+	memset(&w, 0, sizeof(w));
+	struct capgen g;
+	struct capw_buf scratch;
+	capw_buf_init(&scratch, NULL);
+	capgen_init(&g, &scratch, CAP_LT_EN10MB, 4, 50000, 80, 3, 0);
+	rejected_heads[_i].build(&w, &g);
+	capw_buf_free(&scratch);
+	struct dis_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.stream = -1;
+	cfg.port = 80;
+	struct capw_buf b;
+	struct run ref, r;
+	w_capture(&w, &b, 0, 0);
+	run_capture(&ref, &b, &cfg);
+	capw_buf_free(&b);
+	ck_assert_msg(strcmp(ref.canon, rejected_heads[_i].want) == 0,
+		      "whole:\n%s", ref.canon);
+	for (int mode = 1; mode < 3; mode++) {
+		for (uint64_t seed = 1; seed <= (mode == 2 ? 16u : 1u); seed++) {
+			w_capture(&w, &b, mode, seed);
+			run_capture(&r, &b, &cfg);
+			ck_assert_msg(strcmp(ref.canon, r.canon) == 0,
+				      "mode %d seed %llu:\n%s\n---\n%s", mode,
+				      (unsigned long long)seed, ref.canon,
+				      r.canon);
+			run_free(&r);
+			capw_buf_free(&b);
+		}
+	}
+	run_free(&ref);
+	w_free(&w);
+}
+END_TEST
+
 /* Every allocation of a dissection failing in turn: no crash, no leak,
  * and WSP_E_NOMEM where it happened. */
 START_TEST(dissector_allocation_failures_are_survived)
@@ -2461,6 +2596,9 @@ Suite *pcap_suite(void)
 	tcase_add_test(tc, port_mode_decodes_mid_session_captures);
 	tcase_add_test(tc, stream_filter_keeps_one_stream);
 	tcase_add_test(tc, chunking_never_changes_the_dissection);
+	tcase_add_loop_test(tc, port_mode_rejected_head_resyncs_from_its_first_byte,
+			    0, (int)(sizeof(rejected_heads) /
+				     sizeof(rejected_heads[0])));
 	tcase_add_test(tc, dissector_allocation_failures_are_survived);
 	tcase_add_test(tc, json_frame_has_the_named_fields);
 	tcase_add_test(tc, wire_log_becomes_a_capture);

@@ -1062,6 +1062,14 @@ static const struct bad_spec bad_specs[] = {
 	{"{\"url\": \"wss://127.0.0.1:9001\"}", "needs \"key\" and \"cert\""},
 	{"{\"cases\": [], \"cases\": []}", "duplicate"},
 	{"{\"protocols\": {}}", "\"protocols\" must be an array"},
+	/* An agent name is shown with its control bytes replaced. */
+	{"{\"exclude-agent-cases\": {\"a\\nb\\r\\t\\u0001\\u007fc\": 1}}",
+	 "\"exclude-agent-cases\".\"a?b????c\" must be an array"},
+	/* A long one is cut to 100 bytes, never inside a UTF-8 sequence:
+	 * 99 'x' then "\u00e9" (2 bytes) keeps the 99 'x' only. */
+	{"{\"exclude-agent-cases\": {\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\u00e9\": 1}}",
+	 "xxxxxxxxx\" must be"},
 };
 
 START_TEST(spec_errors_are_one_line_naming_the_file)
@@ -1075,7 +1083,9 @@ START_TEST(spec_errors_are_one_line_naming_the_file)
 	ck_assert_msg(strncmp(err, "bad.json", 8) == 0, "'%s'", err);
 	ck_assert_msg(strstr(err, v->msg_part) != NULL, "'%s' lacks '%s'", err,
 		      v->msg_part);
-	ck_assert_ptr_null(strchr(err, '\n'));
+	for (const char *p = err; *p != '\0'; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f,
+			      "control byte 0x%02x in '%s'", (unsigned)*p, err);
 	run_server_spec_free(&sp);
 }
 END_TEST

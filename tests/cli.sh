@@ -38,6 +38,15 @@ expect echo-no-listen 2 "$bin" echo
 expect_out list-has-2.10 "^2.10 " "$bin" list --cases '2.*'
 expect_out list-coverage-must-not "^  MUST NOT  *23/23 *100%" "$bin" list --coverage
 expect_out list-coverage-why "why none: a failed TLS handshake" "$bin" list --coverage
+# The shared option setters (cli_opts.h), wired into each subcommand with
+# its own wording.
+expect client-bad-seed 2 "$bin" client --seed x ws://127.0.0.1:1/
+expect_out client-bad-seed-msg "^wsprobe --seed takes a number from 0 to 2^64-1, not 'x'$" "$bin" client --seed x
+expect_out run-bad-scale-msg "^wsprobe --timeout-scale takes 0.05 to 1000, not '0'$" "$bin" run --timeout-scale 0 x.lua
+expect server-bad-pcap-max 2 "$bin" server --pcap-max 1
+expect_out server-bad-pcap-max-msg "^wsprobe server: --pcap-max takes 4096 to 2^40 bytes, not '1'$" "$bin" server --pcap-max 1
+expect_out run-listen-bad-msg "^wsprobe server: --listen takes HOST:PORT, not 'x'$" "$bin" run x.lua --listen x
+expect_out echo-bad-max-message-msg "^wsprobe echo: --max-message takes 1 to 2^40 bytes, not '0'$" "$bin" echo --max-message 0
 rm -f /tmp/wsprobe-cli.$$
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
