@@ -51,14 +51,16 @@ FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
 # Sources.  Everything but the CLI entry point is library code that tests,
 # fuzz targets and benchmarks link against.
 CLI_MAIN := harness/cli_main.c
-LIB_SRC  := $(filter-out $(CLI_MAIN),$(wildcard proto/*.c harness/*.c pcap/*.c reports/*.c))
+# fuzz/wsmut.c, the frame mutator, is library code too: the live fuzzer
+# (harness/fuzzlive.c) uses it as well as the libFuzzer targets.
+LIB_SRC  := $(filter-out $(CLI_MAIN),$(wildcard proto/*.c harness/*.c pcap/*.c reports/*.c)) fuzz/wsmut.c
 TEST_SRC := $(wildcard tests/*.c)
 TEST_MODS := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(wildcard tests/check_*.c)))
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
 REPLAY_MAIN := fuzz/replay_main.c
-FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC) $(REPLAY_MAIN),$(wildcard fuzz/*.c))
+FUZZ_LIB_SRC := $(filter-out $(FUZZ_SRC) $(REPLAY_MAIN) fuzz/wsmut.c,$(wildcard fuzz/*.c))
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,build/asan/replay/%,$(FUZZ_NAMES))
 

@@ -39,7 +39,7 @@
 #include "capw.h"
 #include "clock.h"
 #include "fuzzlive.h"
-#include "fuzzlive_mut.h"
+#include "wsmut.h"
 #include "hs.h"
 #include "msg.h"
 #include "net.h"
@@ -1732,12 +1732,12 @@ int fzl_run(const struct fzl_opts *o, struct fzl_stats *st, char *err,
 				const struct input *b =
 					&f->pool[below(&r, f->npool)];
 				uint8_t tmp[FZL_MAX_INPUT];
-				n = fzl_wsmut_crossover(a->p, a->n, b->p, b->n,
+				n = wsmut_crossover(a->p, a->n, b->p, b->n,
 							tmp, FZL_MAX_INPUT,
 							(unsigned)mix64(&r));
 				memcpy(buf, tmp, n);
 			}
-			n = fzl_wsmut_mutate(&mo, buf, n, FZL_MAX_INPUT,
+			n = wsmut_mutate(&mo, buf, n, FZL_MAX_INPUT,
 					     (unsigned)mix64(&r));
 		}
 		f->iter++;

@@ -21,6 +21,7 @@
 
 #include "rep.h"
 #include "role_server.h"
+#include "spec.h"
 #include "wsp_err.h"
 
 /* ------------------------------------------------------------------------
@@ -321,8 +322,12 @@ int run_server_spec_parse(struct run_server_spec *spec, const char *name,
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
+		/* jansson quotes the input near the error, newlines included
+		 * ("invalid escape near '"x\<newline>'"). */
+		char what[sizeof(je.text)];
+		msg_quote(what, sizeof(what), je.text, sizeof(what) - 1);
 		snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
-			 je.text);
+			 what);
 		return WSP_E_INVAL;
 	}
 	int rc = WSP_E_INVAL;
@@ -370,45 +375,12 @@ int run_server_spec_load(struct run_server_spec *spec, const char *path,
 			 char *err, size_t errlen)
 {
 	memset(spec, 0, sizeof(*spec));
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return WSP_E_INVAL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	int rc = 0;
-	while (buf != NULL) {
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (len < cap) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "%s: read error", path);
-				rc = WSP_E_INVAL;
-			}
-			break;
-		}
-		if (cap >= (size_t)1 << 24) {
-			snprintf(err, errlen, "%s: larger than 16 MiB", path);
-			rc = WSP_E_INVAL;
-			break;
-		}
-		char *nb = realloc(buf, cap * 2);
-		if (nb == NULL) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	fclose(f);
-	if (buf == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return WSP_E_NOMEM;
-	}
-	if (rc == 0)
-		rc = run_server_spec_parse(spec, path, buf, len, err, errlen);
+	char *buf;
+	size_t len;
+	int rc = spec_read_file(path, &buf, &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = run_server_spec_parse(spec, path, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }

@@ -175,10 +175,11 @@ out:
 	return rc;
 }
 
-int spec_client_load(struct spec_client *sc, const char *path, char *err,
-		     size_t errlen)
+int spec_read_file(const char *path, char **text, size_t *len, char *err,
+		   size_t errlen)
 {
-	memset(sc, 0, sizeof(*sc));
+	*text = NULL;
+	*len = 0;
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -186,11 +187,11 @@ int spec_client_load(struct spec_client *sc, const char *path, char *err,
 	}
 	/* A spec is a few lines; 16 MiB is far beyond any real one. */
 	const size_t max = (size_t)16 << 20;
-	size_t cap = 4096, len = 0;
+	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
 	int rc = 0;
 	while (buf != NULL) {
-		if (len == cap) {
+		if (n == cap) {
 			if (cap >= max) {
 				snprintf(err, errlen, "%s: larger than 16 MiB", path);
 				rc = WSP_E_INVAL;
@@ -205,23 +206,40 @@ int spec_client_load(struct spec_client *sc, const char *path, char *err,
 			buf = nb;
 			cap *= 2;
 		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		if (n == 0) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		if (got == 0) {
 			if (ferror(f)) {
 				snprintf(err, errlen, "%s: read error", path);
 				rc = WSP_E_INVAL;
 			}
 			break;
 		}
-		len += n;
+		n += got;
 	}
 	fclose(f);
 	if (buf == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return WSP_E_NOMEM;
 	}
-	if (rc == 0)
-		rc = spec_client_load_buffer(sc, path, buf, len, err, errlen);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int spec_client_load(struct spec_client *sc, const char *path, char *err,
+		     size_t errlen)
+{
+	memset(sc, 0, sizeof(*sc));
+	char *buf;
+	size_t len;
+	int rc = spec_read_file(path, &buf, &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = spec_client_load_buffer(sc, path, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }

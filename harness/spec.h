@@ -47,7 +47,17 @@ int spec_client_load_buffer(struct spec_client *sc, const char *path,
 			    const char *text, size_t len, char *err,
 			    size_t errlen);
 
-/* Reads path (at most 16 MiB) and calls spec_client_load_buffer.  An
+/* Reads the whole spec file path, at most 16 MiB (Autobahn's spec files,
+ * fuzzingclient.json here and fuzzingserver.json in role_server.c), into
+ * a malloc'd *text of *len bytes (not NUL-terminated; the caller frees
+ * it).  Returns 0; WSP_E_INVAL with one line in err: "PATH: <the system's
+ * reason>" when it cannot be opened, "PATH: read error", "PATH: larger
+ * than 16 MiB"; or WSP_E_NOMEM ("PATH: out of memory").  *text is NULL on
+ * failure. */
+int spec_read_file(const char *path, char **text, size_t *len, char *err,
+		   size_t errlen);
+
+/* Reads path (spec_read_file) and calls spec_client_load_buffer.  An
  * unreadable file is WSP_E_INVAL with the system's reason in err. */
 int spec_client_load(struct spec_client *sc, const char *path, char *err,
 		     size_t errlen);

@@ -17,7 +17,7 @@ table() {
 	shift 2
 	i=0
 	n=0
-	echo "const struct cases_embedded_file $name[] = {"
+	echo "const struct cases_embedded_file ${name}[] = {"
 	for f in "$@"; do
 		case "$f" in
 		cases/lib/*) lib=1 ;;
@@ -39,7 +39,7 @@ table() {
 	echo '#include "cases_embed.h"'
 	i=0
 	for f in "$@"; do
-		echo "static const unsigned char file_$i[] = {"
+		echo "static const unsigned char file_${i}[] = {"
 		od -An -v -tx1 "$f" | sed -e 's/  */ /g' -e 's/^ //' -e '/^$/d' \
 			-e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 		echo "0x00};"

@@ -2,7 +2,11 @@
  * check_lcase.c: the Lua case sandbox (harness/lcase.h): declarations are
  * validated with one-line errors naming file and line, the sandbox exposes
  * only base/string/table/math/utf8, and the instruction, deadline and
- * memory limits stop hostile scripts, even ones that catch errors.
+ * memory limits stop hostile scripts, even ones that catch errors.  The
+ * C functions the hook cannot interrupt (Lua patterns, string.rep,
+ * table.move, finalizers) are bounded (harness/lbound.h): a backtracking
+ * bomb fails in well under a second with an error naming the case and
+ * the pattern, while ordinary patterns behave exactly as Lua's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +14,7 @@
 
 #include <lua.h>
 
+#include "lbound.h"
 #include "lcase.h"
 #include "lib.h"
 #include "wsp_err.h"
@@ -133,15 +138,32 @@ START_TEST(lcase_sandbox_allows_only_safe_libraries)
 }
 END_TEST
 
-static void run_expect(const char *body, int64_t deadline_ms, const char *want)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs body as case 9.9 under the test limits (2e6 instructions, 16 MiB)
+ * or, with big, the default ones (1e9 instructions, 512 MiB), and expects
+ * it to fail with want in the error. */
+static void run_expect_lim(const char *body, int64_t deadline_ms,
+			   const char *want, int big)
 {
 	struct lcase_file f;
-	char err[256] = "";
-	char src[512];
+	char err[512] = "";
+	char src[1024];
 	snprintf(src, sizeof(src),
 		 "case { id = '9.9', title = 't', run = function(s) %s end }",
 		 body);
-	ck_assert_int_eq(load(&f, src, err, sizeof(err)), 0);
+	if (big)
+		ck_assert_int_eq(lcase_load_buffer(&f, "t.lua", src,
+						   strlen(src), NULL, err,
+						   sizeof(err)),
+				 0);
+	else
+		ck_assert_int_eq(load(&f, src, err, sizeof(err)), 0);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -159,6 +181,11 @@ static void run_expect(const char *body, int64_t deadline_ms, const char *want)
 	if (deadline_ms > 0)
 		ck_assert_int_ge(took_ms, deadline_ms);
 	lcase_file_free(&f);
+}
+
+static void run_expect(const char *body, int64_t deadline_ms, const char *want)
+{
+	run_expect_lim(body, deadline_ms, want, 0);
 }
 
 START_TEST(lcase_instruction_limit_stops_endless_loop)
@@ -194,6 +221,312 @@ END_TEST
 START_TEST(lcase_script_error_is_one_line)
 {
 	run_expect("error('peer\\nsaid no')", 0, "t.lua:1: peer said no");
+}
+END_TEST
+
+/* ---- C functions the hook cannot interrupt (harness/lbound.h) -------- */
+
+/* The backtracking bomb: twelve lazy items and a byte that is not there,
+ * on 3000 bytes.  Lua's own matcher would run for hours. */
+#define BOMB_S "string.rep('a', 3000)"
+#define BOMB_P "string.rep('a-', 12) .. 'b'"
+
+static const struct {
+	const char *body;
+	const char *want;
+} bombs[] = {
+	{"string.find(" BOMB_S ", " BOMB_P ")",
+	 "case 9.9: t.lua:1: string.find: pattern "
+	 "\"a-a-a-a-a-a-a-a-a-a-a-a-b\" needs more than 4192000 matching"
+	 " steps on a subject of 3000 bytes"},
+	{"local x = " BOMB_S " x:find(" BOMB_P ")",
+	 "string.find: pattern \"a-a-a-"},
+	{"local x = " BOMB_S " x:match(" BOMB_P ")",
+	 "string.match: pattern \"a-a-a-"},
+	{"for w in (" BOMB_S "):gmatch(" BOMB_P ") do end",
+	 "string.gmatch: pattern \"a-a-a-"},
+	{"local x = (" BOMB_S "):gsub(" BOMB_P ", '')",
+	 "string.gsub: pattern \"a-a-a-"},
+	{"local x = (" BOMB_S "):gsub(" BOMB_P ", function() end)",
+	 "string.gsub: pattern \"a-a-a-"},
+	/* Anchored and greedy: the same explosion, the '^' shown. */
+	{"string.match(" BOMB_S ", '^' .. string.rep('a*', 12) .. 'b')",
+	 "string.match: pattern \"^a*a*a*"},
+	/* A pattern too long to show is cut. */
+	{"string.find(" BOMB_S ", string.rep('a-', 40) .. 'b')",
+	 "pattern \"a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-"
+	 "a-a-a-a-a-a-a-a-...\" needs"},
+	/* Plain find is counted too. */
+	{"local x = string.rep('a', 1 << 22) .. 'b' for i = 1, 1e9 do"
+	 " x:find(string.rep('a', 4096) .. 'c', 1, true) end",
+	 "t.lua:1: string.find: pattern \"aaaa"},
+};
+
+/* Under the default limits (10^9 instructions, as `wsprobe run`), each
+ * bomb fails with an error naming the case, the function and the
+ * pattern, well within a second. */
+START_TEST(lcase_pattern_bomb_fails_fast)
+{
+	int64_t t0 = now_ms();
+	run_expect_lim(bombs[_i].body, 0, bombs[_i].want, 1);
+	ck_assert_int_lt(now_ms() - t0, 1000);
+}
+END_TEST
+
+/* The steps are charged to the instruction limit: a loop of costly calls
+ * wrapped in pcall stops at the limit, or at the deadline. */
+START_TEST(lcase_pattern_steps_count_as_instructions)
+{
+	int64_t t0 = now_ms();
+	run_expect("for i = 1, 1e9 do pcall(string.find, " BOMB_S ", " BOMB_P
+		   ") end",
+		   0, "instruction limit exceeded");
+	ck_assert_int_lt(now_ms() - t0, 1000);
+	t0 = now_ms();
+	run_expect_lim("for i = 1, 1e9 do pcall(string.gsub, " BOMB_S ", "
+		       BOMB_P ", '') end",
+		       200, "case deadline exceeded", 1);
+	ck_assert_int_lt(now_ms() - t0, 1000);
+}
+END_TEST
+
+static const struct {
+	const char *body;
+	const char *want;
+} c_bombs[] = {
+	/* Lua's string.rep loops n times even with nothing to copy. */
+	{"assert(string.rep('', math.maxinteger) == '')"
+	 " assert(('').rep('', 1 << 53, '') == '') error('fast')",
+	 "t.lua:1: fast"},
+	{"string.rep('x', 2^31)", "t.lua:1: resulting string too large"},
+	{"string.rep('x', 1 << 30)", "memory limit exceeded"},
+	{"string.rep('ab', 1 << 24, ',')", "memory limit exceeded"},
+	{"string.format('%s', string.rep('x', 1 << 23)):rep(4)",
+	 "memory limit exceeded"},
+	{"table.concat(setmetatable({}, { __index = function() return 'x'"
+	 " end }), '', 1, 1e12)",
+	 "instruction limit exceeded"},
+	/* Lua's table.move moves nils into an empty table forever. */
+	{"table.move({}, 1, math.maxinteger - 1, 2)",
+	 "t.lua:1: instruction limit exceeded"},
+	{"table.move({}, -5, math.maxinteger, 1)",
+	 "too many elements to move"},
+	{"assert(table.move({1, 2, 3}, 1, 3, 2)[4] == 3) error('moved')",
+	 "t.lua:1: moved"},
+	/* Finalizers run with hooks off: refused. */
+	{"setmetatable({}, { __gc = function() while true do end end })",
+	 "t.lua:1: __gc metamethods are not allowed"},
+	{"local t = setmetatable({}, { __index = string }) assert(t.rep"
+	 " == string.rep) setmetatable(t, nil) error('ok')",
+	 "t.lua:1: ok"},
+	{"setmetatable({}, setmetatable({}, { __index = { __gc = print }"
+	 " })) error('raw')",
+	 "t.lua:1: raw"},
+	{"setmetatable(setmetatable({}, { __metatable = 1 }), {})",
+	 "cannot change a protected metatable"},
+};
+
+START_TEST(lcase_c_functions_are_bounded)
+{
+	int64_t t0 = now_ms();
+	run_expect(c_bombs[_i].body, 0, c_bombs[_i].want);
+	ck_assert_int_lt(now_ms() - t0, 1000);
+}
+END_TEST
+
+static const char *const pattern_checks[] = {
+	"assert(string.find('hello world', 'o w') == 5)",
+	"local a, b = string.find('hello world', 'o w') assert(a == 5 and"
+	" b == 7)",
+	"local a, b, c = ('key = value'):find('(%w+)%s*=') assert(a == 1 "
+	"and b == 5 and c == 'key')",
+	"assert(('a.b'):find('.', 1, true) == 2 and ('a.b'):find('.') == 1)",
+	"assert(('abc'):find('b', -1) == nil and ('abc'):find('c', -1) =="
+	" 3)",
+	"assert(('abc'):find('', 10) == nil and ('abc'):find('', 4) == 4)",
+	"local n, v = ('Host: example.com  '):match('^([^:]+):%s*(.-)%s*$"
+	"') assert(n == 'Host' and v == 'example.com')",
+	"assert(('HTTP/1.1 101 Switching'):match('^HTTP/%d+%.%d+ (%d%d%d)"
+	"') == '101')",
+	"local p1, w, p2 = ('  word  '):match('()(%a+)()') assert(p1 == 3"
+	" and w == 'word' and p2 == 7)",
+	"assert(('f(a(b)c) g()'):match('%b()') == '(a(b)c)')",
+	"local t = {} for w in ('THE (quick) fox'):gmatch('%f[%a]%a+') do"
+	" t[#t + 1] = w end assert(table.concat(t, ',') == 'THE,quick,fox"
+	"')",
+	"local t = {} for k, v in ('a=1, b=2'):gmatch('(%w+)=(%w+)') do t"
+	"[#t + 1] = k .. v end assert(table.concat(t) == 'a1b2')",
+	"local t = {} for e in ('abc'):gmatch('x*') do t[#t + 1] = '[' .."
+	" e .. ']' end assert(table.concat(t) == '[][][][]')",
+	"local t = {} for e in ('abc'):gmatch('.', 2) do t[#t + 1] = e en"
+	"d assert(table.concat(t) == 'bc')",
+	"local r, n = ('abc'):gsub('', '-') assert(r == '-a-b-c-' and n ="
+	"= 4)",
+	"assert(('hello world'):gsub('(%w+)', '<%1>') == '<hello> <world>')",
+	"assert(('hello world'):gsub('%w+', '%0 %0', 1) == 'hello hello w"
+	"orld')",
+	"assert(('$name is $age'):gsub('%$(%w+)', { name = 'Ann', age = 7"
+	" }) == 'Ann is 7')",
+	"assert(('abc'):gsub('%w', function(c) return c:byte() .. ' ' end"
+	") == '97 98 99 ')",
+	"assert(('abc'):gsub('%w', function(c) if c == 'b' then return fa"
+	"lse end return 'x' end) == 'xbx')",
+	"assert(('  x = 1 '):gsub('^%s*(.-)%s*$', '%1') == 'x = 1')",
+	"assert(('xabba'):find('(a)(b)%2%1') == 2)",
+	"assert(('100%'):gsub('%%', '%%%%') == '100%%')",
+	"assert(('a,b;c'):gsub('[,;]', ' ') == 'a b c')",
+	"assert(('x^2'):find('^', 1, true) == 2 and ('^x'):find('^^') == 1)",
+	"assert(select(2, pcall(string.find, 'a', '[a')):find(\"missing '"
+	"]'\", 1, true))",
+	"assert(select(2, pcall(string.find, 'a', 'a%')):find(\"ends with"
+	" '%'\", 1, true))",
+	"assert(select(2, pcall(string.gsub, 'a', 'a', '%2')):find('inval"
+	"id capture index', 1, true))",
+	"assert(select(2, pcall(string.gsub, 'a', 'a', '%')):find('replac"
+	"ement string', 1, true))",
+	"assert(select(2, pcall(string.find, 'a', '(()')):find('unfinishe"
+	"d capture', 1, true))",
+	"assert(select(2, pcall(string.gsub, 'a', 'a', true)):find('strin"
+	"g/function/table', 1, true))",
+	"assert(not pcall(string.find, string.rep('a', 300), string.rep('"
+	"a?', 300)))",
+	"assert(string.find(string.rep('a', 300), string.rep('a?', 150)) "
+	"== 1)",
+};
+
+/* Ordinary patterns give Lua's results through the bounded functions,
+ * called both ways (string.find(s, ...) and s:find(...)). */
+START_TEST(lcase_ordinary_patterns_work)
+{
+	struct lcase_file f;
+	char err[512] = "";
+	char src[1024];
+	snprintf(src, sizeof(src),
+		 "case { id = '9.8', title = 't', run = function(s) %s end }",
+		 pattern_checks[_i]);
+	ck_assert_int_eq(load(&f, src, err, sizeof(err)), 0);
+	lua_pushnil(f.L);
+	ck_assert_msg(lcase_call(&f, &f.cases[0], 0, err, sizeof(err)) == 0,
+		      "%s", err);
+	lcase_file_free(&f);
+}
+END_TEST
+
+/* The matcher itself, on guarded buffers: results, captures, errors. */
+struct pat_vec {
+	const char *pat, *src;
+	size_t at;
+	int rc; /* 1 match, 0 none, or WSP_E_INVAL */
+	size_t end;
+	int ncap;
+	const char *err; /* substring of the message on WSP_E_INVAL */
+};
+
+static const struct pat_vec pat_vecs[] = {
+	{"a*", "aaab", 0, 1, 3, 0, NULL},
+	{"a-b", "aaab", 0, 1, 4, 0, NULL},
+	{"a-", "aaab", 0, 1, 0, 0, NULL},
+	{"a+$", "aaa", 0, 1, 3, 0, NULL},
+	{"a+$", "aaab", 0, 0, 0, 0, NULL},
+	{"a?b", "b", 0, 1, 1, 0, NULL},
+	{"^a", "^a", 0, 1, 2, 0, NULL}, /* anchors are the caller's */
+	{"a$b", "a$b", 0, 1, 3, 0, NULL},
+	{"(a)(b)", "ab", 0, 1, 2, 2, NULL},
+	{"()", "xy", 1, 1, 1, 1, NULL},
+	{"(a", "a", 0, 1, 1, 1, NULL}, /* unfinished: the caller's error */
+	{"%bxy", "xxyy", 0, 1, 4, 0, NULL},
+	{"%bxy", "xxy", 0, 0, 0, 0, NULL},
+	{"%f[%a]a", "1a", 1, 1, 2, 0, NULL},
+	{"%f[%a]a", "ba", 1, 0, 0, 0, NULL},
+	{"a%f[%z]", "a", 0, 0, 0, 0, NULL},
+	{"a%f[^%w]", "a", 0, 1, 1, 0, NULL},
+	{"[]]", "]", 0, 1, 1, 0, NULL},
+	{"[^]]", "]", 0, 0, 0, 0, NULL},
+	{"[a-]", "-", 0, 1, 1, 0, NULL},
+	{"[%a-]+", "ab-c1", 0, 1, 4, 0, NULL},
+	{"%S+", "ab c", 0, 1, 2, 0, NULL},
+	{"(.)%1", "xx", 0, 1, 2, 1, NULL},
+	{"()%1", "xx", 0, 0, 0, 0, NULL}, /* a position is no text */
+	{"%", "a", 0, WSP_E_INVAL, 0, 0, "ends with '%'"},
+	{"[a", "a", 0, WSP_E_INVAL, 0, 0, "missing ']'"},
+	{"[a%", "a", 0, WSP_E_INVAL, 0, 0, "missing ']'"},
+	{"[", "", 0, WSP_E_INVAL, 0, 0, "missing ']'"},
+	{"%b", "a", 0, WSP_E_INVAL, 0, 0, "missing arguments to '%b'"},
+	{"%bx", "a", 0, WSP_E_INVAL, 0, 0, "missing arguments to '%b'"},
+	{"%fa", "a", 0, WSP_E_INVAL, 0, 0, "missing '[' after '%f'"},
+	{"%f", "a", 0, WSP_E_INVAL, 0, 0, "missing '[' after '%f'"},
+	{"%1", "a", 0, WSP_E_INVAL, 0, 0, "invalid capture index %1"},
+	{"(a)%2", "aa", 0, WSP_E_INVAL, 0, 0, "invalid capture index %2"},
+	{"(a%1)", "aa", 0, WSP_E_INVAL, 0, 0, "invalid capture index %1"},
+	{"%0", "a", 0, WSP_E_INVAL, 0, 0, "invalid capture index %0"},
+	{")", "a", 0, WSP_E_INVAL, 0, 0, "invalid pattern capture"},
+	{"(((((((((((((((((((((((((((((((((", "a", 0, WSP_E_INVAL, 0, 0,
+	 "too many captures"},
+};
+
+START_TEST(lbound_matcher_vectors)
+{
+	const struct pat_vec *v = &pat_vecs[_i];
+	struct tl_guard gs, gp;
+	tl_guard_init(&gs, v->src, strlen(v->src));
+	tl_guard_init(&gp, v->pat, strlen(v->pat));
+	struct lbound_match m;
+	int rc = lbound_pat_match((const char *)gs.data, gs.n, v->at,
+				  (const char *)gp.data, gp.n, 100000, &m);
+	ck_assert_int_eq(rc, v->rc);
+	if (rc == 1) {
+		ck_assert_uint_eq(m.end, v->end);
+		ck_assert_int_eq(m.ncap, v->ncap);
+	}
+	if (v->err != NULL)
+		ck_assert_msg(strstr(m.err, v->err) != NULL,
+			      "\"%s\" lacks \"%s\"", m.err, v->err);
+	ck_assert_uint_gt(m.steps, 0);
+	ck_assert_uint_le(m.steps, 100000);
+	tl_guard_free(&gs);
+	tl_guard_free(&gp);
+}
+END_TEST
+
+START_TEST(lbound_matcher_captures_and_budget)
+{
+	struct lbound_match m;
+	const char *s = "key = value;";
+	ck_assert_int_eq(lbound_pat_match(s, strlen(s), 0, "(%w+)%s*=%s*()",
+					  14, 1000, &m),
+			 1);
+	ck_assert_uint_eq(m.end, 6);
+	ck_assert_int_eq(m.ncap, 2);
+	ck_assert_uint_eq(m.cap_start[0], 0);
+	ck_assert_int_eq(m.cap_len[0], 3);
+	ck_assert_uint_eq(m.cap_start[1], 6);
+	ck_assert_int_eq(m.cap_len[1], LBOUND_CAP_POSITION);
+
+	/* The bomb stops after exactly budget + 1 steps. */
+	char a[3000], p[25];
+	memset(a, 'a', sizeof(a));
+	for (int i = 0; i < 12; i++) {
+		p[2 * i] = 'a';
+		p[2 * i + 1] = '-';
+	}
+	p[24] = 'b';
+	ck_assert_int_eq(lbound_pat_match(a, sizeof(a), 0, p, 25, 5000, &m),
+			 WSP_E_LIMIT);
+	ck_assert_uint_eq(m.steps, 5001);
+	/* On a short subject it just fails. */
+	ck_assert_int_eq(lbound_pat_match(a, 10, 0, p, 25, 1000000, &m), 0);
+
+	/* Nesting is bounded as in Lua: 200 calls deep. */
+	char q[402];
+	for (int i = 0; i < 201; i++) {
+		q[2 * i] = 'a';
+		q[2 * i + 1] = '?';
+	}
+	ck_assert_int_eq(lbound_pat_match(a, 201, 0, q, 398, 1000000, &m), 1);
+	ck_assert_uint_eq(m.end, 199);
+	ck_assert_int_eq(lbound_pat_match(a, 201, 0, q, 402, 1000000, &m),
+			 WSP_E_INVAL);
+	ck_assert_str_eq(m.err, "pattern too complex");
 }
 END_TEST
 
@@ -289,6 +622,19 @@ Suite *lcase_suite(void)
 	tcase_add_test(tc, lcase_deadline_stops_slow_script);
 	tcase_add_test(tc, lcase_memory_limit_stops_growth);
 	tcase_add_test(tc, lcase_script_error_is_one_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bounded_c_functions");
+	tcase_add_loop_test(tc, lcase_pattern_bomb_fails_fast, 0,
+			    (int)(sizeof(bombs) / sizeof(bombs[0])));
+	tcase_add_test(tc, lcase_pattern_steps_count_as_instructions);
+	tcase_add_loop_test(tc, lcase_c_functions_are_bounded, 0,
+			    (int)(sizeof(c_bombs) / sizeof(c_bombs[0])));
+	tcase_add_loop_test(tc, lcase_ordinary_patterns_work, 0,
+			    (int)(sizeof(pattern_checks) /
+				  sizeof(pattern_checks[0])));
+	tcase_add_loop_test(tc, lbound_matcher_vectors, 0,
+			    (int)(sizeof(pat_vecs) / sizeof(pat_vecs[0])));
+	tcase_add_test(tc, lbound_matcher_captures_and_budget);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("selection");
 	tcase_add_test(tc, lcase_ids_sort_numerically);

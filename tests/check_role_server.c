@@ -1062,6 +1062,10 @@ static const struct bad_spec bad_specs[] = {
 	{"{\"url\": \"wss://127.0.0.1:9001\"}", "needs \"key\" and \"cert\""},
 	{"{\"cases\": [], \"cases\": []}", "duplicate"},
 	{"{\"protocols\": {}}", "\"protocols\" must be an array"},
+	/* jansson quotes the input near a syntax error: a newline there
+	 * must not end the line. */
+	{"{\"url\": \"x\\\n\"}", "bad.json:2:0: invalid escape near '\"x\\?'"},
+	{"{\"outdir\": \"a\001b\"}", "bad.json:1:13: control character 0x1 near '\"a'"},
 	/* An agent name is shown with its control bytes replaced. */
 	{"{\"exclude-agent-cases\": {\"a\\nb\\r\\t\\u0001\\u007fc\": 1}}",
 	 "\"exclude-agent-cases\".\"a?b????c\" must be an array"},

@@ -20,7 +20,7 @@
 
 #include "lib.h"
 #include "wsf.h"
-#include "wsmut.c"
+#include "wsmut.h"
 
 /* The frames of one decoded stream. */
 struct dframe {

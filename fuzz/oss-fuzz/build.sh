@@ -44,8 +44,9 @@ base="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE"
 base="$base -DWSPROBE_VERSION=\"oss-fuzz\" -Iproto -Iharness -Ipcap -Ireports"
 base="$base -Ifuzz $pkg_cflags"
 
-# Generated sources: the embedded case library and requirements table.
-sh scripts/embed-cases.sh "$obj/gen/cases_embed.c" cases/*.lua
+# Generated sources: the embedded case library (with the preludes of
+# cases/lib/) and requirements table.
+sh scripts/embed-cases.sh "$obj/gen/cases_embed.c" cases/*.lua cases/lib/*.lua
 sh scripts/embed-reqs.sh "$obj/gen/reqs_embed.c" docs/requirements.tsv
 
 # Library code: everything but the CLI entry point, plus the fuzz/ helpers
