@@ -576,6 +576,58 @@ client_case {
   end,
 }
 
+-- 22.6: Origin.  RFC 6455 4.1 makes it a MUST for browser clients only;
+-- the wire shows which kind of client this is only through User-Agent, so
+-- the case judges browsers (every current browser's User-Agent starts with
+-- "Mozilla/") and reports what other clients send.
+client_case {
+  id = "22.6.1",
+  title = "Origin: sent by browsers, well-formed when sent",
+  description = "Read the Origin and User-Agent headers of the opening "
+    .. "handshake, then one echo.",
+  expectation = "A browser (User-Agent \"Mozilla/...\") sends exactly one "
+    .. "Origin; any Origin sent is a serialised origin (scheme://host[:port], "
+    .. "lowercase scheme) or \"null\".  Other clients without Origin: "
+    .. "INFORMATIONAL.",
+  requirements = { "R6455-4.1-31", "R6455-4.1-32" },
+  run = function(s)
+    local ok, why = s:open()
+    if not ok then
+      s:verdict("FAILED", "opening handshake failed: " .. tostring(why))
+      return
+    end
+    local req = s.http_request or ""
+    local origins = headers(req, "Origin")
+    local ua = header(req, "User-Agent") or ""
+    local browser = ua:find("^Mozilla/") ~= nil
+    local verdict, reason
+    if #origins > 1 then
+      verdict, reason = "FAILED", #origins .. " Origin headers"
+    elseif #origins == 1 then
+      local o = origins[1]
+      if o == "null" or o:match("^[a-z][a-z0-9+.-]*://[^/%s?#]+$") then
+        verdict, reason = "OK", "Origin: " .. o:sub(1, 80)
+      else
+        verdict, reason = "FAILED", "Origin is not a serialised origin: "
+          .. o:sub(1, 80)
+      end
+    elseif browser then
+      verdict, reason = "FAILED", "a browser (User-Agent " .. ua:sub(1, 40)
+        .. ") sent no Origin"
+    else
+      verdict, reason = "INFORMATIONAL", "no Origin; not a browser "
+        .. "(User-Agent: " .. (ua ~= "" and ua:sub(1, 40) or "none") .. ")"
+    end
+    local echoed, ewhy = echo_once(s, "origin")
+    if not echoed then
+      verdict, reason = "FAILED", ewhy
+    end
+    s:verdict(verdict, reason)
+    s:expect_close { by_me = true, codes = { 1000 }, clean = true }
+    s:close(1000)
+  end,
+}
+
 -- 22.9: across connections (played last: ids sort after the others).
 client_case {
   id = "22.9.1",

@@ -142,6 +142,8 @@ struct client {
 	struct net_tls *tls; /* wss when set */
 	const char *const *exts;
 	size_t nexts;
+	const struct hs_field *add; /* extra request headers (22.6.1) */
+	size_t nadd;
 	uint32_t k;          /* the last forced key */
 };
 
@@ -196,6 +198,8 @@ static void client_play(struct client *c, uint16_t port, const char *target)
 	o.req.key = c->key;
 	o.req.extensions = c->exts;
 	o.req.nextensions = c->nexts;
+	o.req.edits.add = c->add;
+	o.req.edits.nadd = c->nadd;
 	if (sess_connect(&s, &url, c->tls, &o) == 0) {
 		const struct sess_event *e;
 		while ((e = sess_next_event(&s, clk_deadline_in_ms(5000))) !=
@@ -485,6 +489,52 @@ START_TEST(cases22_correct_client_plain)
 		       "10 connections, 10 distinct nonces");
 	expect_verdict(&t, "good", "22.9.2", VD_OK,
 		       "7 connections, 7 distinct first keys");
+	res_free(&t.results);
+}
+END_TEST
+
+/* 22.6.1: Origin is judged for browsers only, and checked when sent. */
+static const struct {
+	const char *ua, *origin, *origin2;
+	enum vd_behavior want;
+	const char *reason;
+} origin_vec[] = {
+	{NULL, NULL, NULL, VD_INFORMATIONAL, "not a browser (User-Agent: none)"},
+	{"Python/3.11 websockets/10.4", NULL, NULL, VD_INFORMATIONAL,
+	 "no Origin; not a browser"},
+	{"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", NULL, NULL,
+	 VD_FAILED, "sent no Origin"},
+	{"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+	 "https://example.com", NULL, VD_OK, "Origin: https://example.com"},
+	{NULL, "null", NULL, VD_OK, "Origin: null"},
+	{NULL, "http://localhost:8080", NULL, VD_OK, "Origin: http"},
+	{NULL, "https://example.com/path", NULL, VD_FAILED,
+	 "not a serialised origin"},
+	{NULL, "example.com", NULL, VD_FAILED, "not a serialised origin"},
+	{"Mozilla/5.0", "https://a.example", "https://b.example", VD_FAILED,
+	 "2 Origin headers"},
+};
+
+START_TEST(cases22_origin)
+{
+	struct srv t;
+	srv_start(&t, "22.6.1", NULL, NULL);
+	struct client c;
+	memset(&c, 0, sizeof(c));
+	struct hs_field add[3];
+	size_t n = 0;
+	if (origin_vec[_i].ua != NULL)
+		add[n++] = (struct hs_field){"User-Agent", origin_vec[_i].ua};
+	if (origin_vec[_i].origin != NULL)
+		add[n++] = (struct hs_field){"Origin", origin_vec[_i].origin};
+	if (origin_vec[_i].origin2 != NULL)
+		add[n++] = (struct hs_field){"Origin", origin_vec[_i].origin2};
+	c.add = add;
+	c.nadd = n;
+	play_case(&c, (uint16_t)t.port, "22.6.1", "origin");
+	srv_stop(&t);
+	expect_verdict(&t, "origin", "22.6.1", origin_vec[_i].want,
+		       origin_vec[_i].reason);
 	res_free(&t.results);
 }
 END_TEST
@@ -1055,6 +1105,11 @@ Suite *cases22_suite(void)
 	tc = tcase_create("R6455-4.1-42_non101");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cases22_non101_ignored_fails);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("R6455-4.1-31_origin");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, cases22_origin, 0,
+			    (int)(sizeof(origin_vec) / sizeof(origin_vec[0])));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("R6455-4.1-10_proxy");
 	tcase_set_timeout(tc, 60);
