@@ -167,30 +167,37 @@ static void abstime(struct sb *b, struct cap_time t)
 	frac(b, ns, 9);
 }
 
-/* Seconds since t0 with microseconds, right-aligned in 11 columns. */
+/* Seconds since t0 with microseconds, right-aligned in 11 columns.  A
+ * capture's times can be any int64_t seconds (pcapng resolutions and
+ * offsets; damaged files), so the difference is taken in uint64_t from
+ * the later time, never as a signed product that could overflow.  An
+ * earlier time shows its magnitude rounded up to the microsecond (the
+ * signed value rounded down, as for a later one). */
 static void reltime(struct sb *b, struct cap_time t, struct cap_time t0)
 {
-	int64_t ds = t.sec - t0.sec;
-	int64_t dn = (int64_t)t.nsec - (int64_t)t0.nsec;
+	int neg = t.sec < t0.sec || (t.sec == t0.sec && t.nsec < t0.nsec);
+	struct cap_time hi = neg ? t0 : t, lo = neg ? t : t0;
+	uint64_t ds = (uint64_t)hi.sec - (uint64_t)lo.sec;
+	int64_t dn = (int64_t)hi.nsec - (int64_t)lo.nsec;
 	if (dn < 0) {
 		dn += 1000000000;
 		ds -= 1;
 	}
+	uint64_t us = (uint64_t)dn / 1000;
+	/* (The one magnitude that cannot be rounded up, 2^64 s, shows as
+	 * the largest value below it.) */
+	if (neg && (uint64_t)dn % 1000 != 0 &&
+	    (us < 999999 || ds < UINT64_MAX) && ++us == 1000000) {
+		us = 0;
+		ds += 1;
+	}
 	char tmp[40];
 	struct sb tb = {tmp, 0, sizeof(tmp)};
-	if (ds < 0) {
-		/* Earlier than the first packet: show the negative value. */
-		int64_t total_us = ds * 1000000 + dn / 1000;
+	if (neg)
 		ch(&tb, '-');
-		total_us = -total_us;
-		u64(&tb, (uint64_t)(total_us / 1000000));
-		ch(&tb, '.');
-		frac(&tb, (uint64_t)(total_us % 1000000), 6);
-	} else {
-		u64(&tb, (uint64_t)ds);
-		ch(&tb, '.');
-		frac(&tb, (uint64_t)(dn / 1000), 6);
-	}
+	u64(&tb, ds);
+	ch(&tb, '.');
+	frac(&tb, us, 6);
 	for (size_t i = tb.len; i < 11; i++)
 		ch(b, ' ');
 	put(b, tmp, tb.len);
