@@ -167,6 +167,8 @@ check: build/asan/check_wsprobe wsprobe check-integration
 	$(Q)sh tests/build.sh
 	@echo "  TEST    requirement ids"
 	$(Q)sh tests/req_ids.sh
+	@echo "  TEST    CVE classes (fuzz/cve-classes.tsv)"
+	$(Q)sh tests/fuzz/cve_classes.sh ./wsprobe
 	@echo "  TEST    reports (junit, autobahn, html in Chromium, baseline, CI examples)"
 	$(Q)sh tests/reports/run.sh ./wsprobe
 	$(Q)$(MAKE) --no-print-directory fuzz-replay

@@ -8,7 +8,8 @@
  *
  * Checks (abort on violation), beyond "no crash, no leak":
  *   - each reader returns 0, WSP_E_INVAL or WSP_E_NOMEM, and on failure a
- *     non-empty message (for the client spec, one line);
+ *     non-empty message, one line (the server spec's: no control byte at
+ *     all);
  *   - a spec that loads, loads the same way twice: the second parse gives
  *     the same fields, and a failing one the same code and message;
  *   - a client spec holds at least one server, each with a URL and an
@@ -221,8 +222,13 @@ static int server_parse(struct run_server_spec *sp, const uint8_t *data,
 				       errlen);
 	free(buf);
 	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
-	if (rc != 0)
+	if (rc != 0) {
 		CHECK(err[0] != '\0');
+		/* One line: values quoted from the file lose their control
+		 * bytes (agent names, URLs, jansson's excerpts). */
+		for (const char *p = err; *p != '\0'; p++)
+			CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+	}
 	return rc;
 }
 

@@ -21,8 +21,9 @@
  * its errors are Lua's; only its work is counted.
  *
  * What a step is: one entry into the match loop, one test of a subject
- * byte against a single-character class, one byte scanned by %b, 16 bytes
- * compared by a back-reference or a plain find.  Each is a few
+ * byte against a single-character class, one byte scanned by %b, 8 bytes
+ * compared by a back-reference or a plain find, 16 bytes skipped by a plain
+ * find.  Each is a few
  * nanoseconds, about the cost of one VM instruction, which is why lcase
  * charges them one for one to the case's instruction limit.
  */
@@ -38,7 +39,7 @@
 #include "lbound.h"
 #include "wsp_err.h"
 
-#define CAP_UNFINISHED (-1)
+#define CAP_UNFINISHED LBOUND_CAP_OPEN
 #define CAP_POSITION LBOUND_CAP_POSITION
 #define MAX_DEPTH 200 /* nested match calls, as Lua's matcher allows */
 #define ESC '%'
@@ -121,8 +122,9 @@ static const char *class_end(struct ms *ms, const char *p)
 	return p;
 }
 
-/* %a %c %d %g %l %p %s %u %w %x, complemented when upper case; any other
- * character after '%' stands for itself. */
+/* %a %c %d %g %l %p %s %u %w %x (and %z, the NUL byte: no longer in the
+ * manual, but Lua 5.4 still accepts it; found by fuzz_lcase), complemented
+ * when upper case; any other character after '%' stands for itself. */
 static int match_class(int c, int cl)
 {
 	int res;
@@ -137,6 +139,7 @@ static int match_class(int c, int cl)
 	case 'u': res = isupper(c); break;
 	case 'w': res = isalnum(c); break;
 	case 'x': res = isxdigit(c); break;
+	case 'z': res = c == 0; break; /* deprecated since 5.2, still in 5.4 */
 	default: return cl == c;
 	}
 	if (isupper(cl))
@@ -288,7 +291,7 @@ static const char *match_backref(struct ms *ms, const char *s, int d)
 	ptrdiff_t len = ms->cap_len[l];
 	if (len < 0) /* a position capture is no text: never matches */
 		return NULL;
-	if (!step(ms, (uint64_t)len / 16 + 1))
+	if (!step(ms, (uint64_t)len / 8 + 1))
 		return NULL;
 	if ((size_t)(ms->src_end - s) >= (size_t)len &&
 	    memcmp(ms->cap_init[l], s, (size_t)len) == 0)
@@ -405,35 +408,56 @@ static const char *do_match(struct ms *ms, const char *s, const char *p)
 	return ms->rc != 0 ? NULL : r;
 }
 
-int lbound_pat_match(const char *src, size_t srclen, size_t at,
-		     const char *pat, size_t patlen, uint64_t budget,
-		     struct lbound_match *m)
+int lbound_pat_find(const char *src, size_t srclen, size_t at, size_t last,
+		    const char *pat, size_t patlen, uint64_t budget,
+		    struct lbound_match *m)
 {
-	struct ms ms;
-	memset(&ms, 0, sizeof(ms));
+	struct ms ms; /* no memset: the capture arrays are written before
+		       * they are read */
+	ms.steps = 0;
+	ms.rc = 0;
 	ms.src = src;
 	ms.src_end = src + srclen;
 	ms.p_end = pat + patlen;
 	ms.budget = budget;
-	ms.depth = MAX_DEPTH;
 	ms.err = m->err;
 	ms.errlen = sizeof(m->err);
 	m->err[0] = '\0';
 	m->ncap = 0;
-	m->end = 0;
-	const char *e = do_match(&ms, src + at, pat);
-	m->steps = ms.steps;
-	if (ms.rc != 0)
-		return ms.rc;
-	if (e == NULL)
-		return 0;
-	m->end = (size_t)(e - src);
-	m->ncap = ms.level;
-	for (int i = 0; i < ms.level; i++) {
-		m->cap_start[i] = (size_t)(ms.cap_init[i] - src);
-		m->cap_len[i] = ms.cap_len[i];
+	m->start = m->end = 0;
+	if (last > srclen)
+		last = srclen;
+	for (size_t i = at;; i++) {
+		ms.level = 0;
+		ms.depth = MAX_DEPTH;
+		const char *e = do_match(&ms, src + i, pat);
+		if (ms.rc != 0) {
+			m->steps = ms.steps;
+			return ms.rc;
+		}
+		if (e != NULL) {
+			m->steps = ms.steps;
+			m->start = i;
+			m->end = (size_t)(e - src);
+			m->ncap = ms.level;
+			for (int k = 0; k < ms.level; k++) {
+				m->cap_start[k] = (size_t)(ms.cap_init[k] - src);
+				m->cap_len[k] = ms.cap_len[k];
+			}
+			return 1;
+		}
+		if (i >= last)
+			break;
 	}
-	return 1;
+	m->steps = ms.steps;
+	return 0;
+}
+
+int lbound_pat_match(const char *src, size_t srclen, size_t at,
+		     const char *pat, size_t patlen, uint64_t budget,
+		     struct lbound_match *m)
+{
+	return lbound_pat_find(src, srclen, at, at, pat, patlen, budget, m);
 }
 
 /* ---- the Lua functions ------------------------------------------------ */
@@ -505,8 +529,8 @@ static void call_charge(struct call *c, uint64_t steps, int exhausted)
 		return;
 	/* The pattern, printable and short, so the error is one line. */
 	char shown[80];
-	size_t k = 0;
-	for (size_t i = 0; i < c->shownlen && k + 5 < sizeof(shown); i++) {
+	size_t k = 0, i = 0;
+	for (; i < c->shownlen && k + 5 < sizeof(shown); i++) {
 		unsigned char ch = (unsigned char)c->shown[i];
 		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
 			shown[k++] = (char)ch;
@@ -515,7 +539,7 @@ static void call_charge(struct call *c, uint64_t steps, int exhausted)
 			k += 4;
 		}
 	}
-	int cut = k + 5 >= sizeof(shown);
+	int cut = i < c->shownlen;
 	shown[k] = '\0';
 	char msg[256];
 	snprintf(msg, sizeof(msg),
@@ -527,12 +551,13 @@ static void call_charge(struct call *c, uint64_t steps, int exhausted)
 	luaL_error(c->L, "%s", msg);
 }
 
-/* One anchored attempt at offset at; raises on any error. */
-static int attempt(struct call *c, const char *src, size_t at,
-		   struct lbound_match *m)
+/* The first match starting at an offset from at to last; raises on any
+ * error. */
+static int search(struct call *c, const char *src, size_t at, size_t last,
+		  struct lbound_match *m)
 {
-	int rc = lbound_pat_match(src, c->srclen, at, c->pat, c->patlen,
-				  call_budget(c), m);
+	int rc = lbound_pat_find(src, c->srclen, at, last, c->pat, c->patlen,
+				 call_budget(c), m);
 	call_charge(c, m->steps, rc == WSP_E_LIMIT); /* raises on LIMIT */
 	if (rc < 0)
 		luaL_error(c->L, "%s", m->err);
@@ -540,7 +565,7 @@ static int attempt(struct call *c, const char *src, size_t at,
 }
 
 /* Plain search (find with plain = true, or a pattern without specials),
- * counted like the matcher: 16 bytes compared or skipped per step. */
+ * counted like the matcher: 8 bytes compared or 16 skipped per step. */
 static int plain_find(struct call *c, const char *s, size_t init,
 		      size_t *at)
 {
@@ -556,7 +581,7 @@ static int plain_find(struct call *c, const char *s, size_t init,
 	while (lp <= ls - i) {
 		const char *hit = memchr(s + i, uc(p[0]), ls - i - lp + 1);
 		size_t next = hit != NULL ? (size_t)(hit - s) : ls - lp + 1;
-		steps += (next - i) / 16 + 1 + lp / 16;
+		steps += (next - i) / 16 + 1 + lp / 8;
 		if (steps > budget) {
 			out = 1;
 			break;
@@ -650,17 +675,14 @@ static int find_aux(lua_State *L, int find)
 		c.pat++;
 		c.patlen--;
 	}
-	size_t at = init;
-	do {
-		struct lbound_match m;
-		if (attempt(&c, s, at, &m)) {
-			if (!find)
-				return push_captures(L, s, &m, at, 1);
-			lua_pushinteger(L, (lua_Integer)at + 1);
-			lua_pushinteger(L, (lua_Integer)m.end);
-			return push_captures(L, s, &m, at, 0) + 2;
-		}
-	} while (at++ < ls && !anchor);
+	struct lbound_match m;
+	if (search(&c, s, init, anchor ? init : ls, &m)) {
+		if (!find)
+			return push_captures(L, s, &m, m.start, 1);
+		lua_pushinteger(L, (lua_Integer)m.start + 1);
+		lua_pushinteger(L, (lua_Integer)m.end);
+		return push_captures(L, s, &m, m.start, 0) + 2;
+	}
 	luaL_pushfail(L);
 	return 1;
 }
@@ -691,12 +713,18 @@ static int gmatch_next(lua_State *L)
 	/* Each call of the iterator has its own allowance.  A '^' is a
 	 * literal here: an anchor would stop the iteration (Lua 5.4). */
 	call_init(&c, L, "string.gmatch", p, lp, ls);
-	for (size_t at = g->pos; at <= ls; at++) {
-		struct lbound_match m;
-		if (attempt(&c, s, at, &m) && m.end != g->last) {
-			g->pos = g->last = m.end;
-			return push_captures(L, s, &m, at, 1);
+	struct lbound_match m;
+	while (g->pos <= ls) {
+		if (!search(&c, s, g->pos, ls, &m))
+			break;
+		if (m.end == g->last) {
+			/* An empty match where the last one ended (only
+			 * possible at g->pos): not a new one, go on. */
+			g->pos = m.start + 1;
+			continue;
 		}
+		g->pos = g->last = m.end;
+		return push_captures(L, s, &m, m.start, 1);
 	}
 	g->pos = ls + 1; /* a rescan would find nothing either */
 	return 0;
@@ -800,15 +828,20 @@ static int l_gsub(lua_State *L)
 	int changed = 0;
 	while (n < max_n) {
 		struct lbound_match m;
-		if (attempt(&c, src, at, &m) && m.end != last) {
-			n++;
-			changed |= add_value(L, &b, src, &m, at, tr);
-			at = last = m.end;
-		} else if (at < ls) {
+		if (!search(&c, src, at, anchor ? at : ls, &m))
+			break; /* the rest is copied below */
+		if (m.end == last) {
+			/* An empty match where the last one ended (only
+			 * possible at at): keep the byte and go on. */
+			if (at == ls || anchor)
+				break;
 			luaL_addchar(&b, src[at++]);
-		} else {
-			break;
+			continue;
 		}
+		luaL_addlstring(&b, src + at, m.start - at);
+		n++;
+		changed |= add_value(L, &b, src, &m, m.start, tr);
+		at = last = m.end;
 		if (anchor)
 			break;
 	}

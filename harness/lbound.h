@@ -38,6 +38,9 @@
 
 #define LBOUND_MAXCAPTURES 32     /* as Lua's LUA_MAXCAPTURES */
 #define LBOUND_CAP_POSITION (-2)  /* cap_len of a position capture "()" */
+#define LBOUND_CAP_OPEN (-1)      /* cap_len of a capture never closed:
+				   * "(a" matches "a"; Lua's functions then
+				   * raise "unfinished capture" */
 
 /*
  * Charges steps to the host and returns how many more it allows.  Called
@@ -62,18 +65,20 @@ void lbound_host_default(struct lbound_host *h);
 /*
  * Replaces the functions listed above in L's string and table libraries
  * and the global setmetatable (the libraries must be open).  host is
- * copied into the state.  Raises a Lua error on out of memory, so call
- * it under lua_pcall (lcase does) or right after lua_newstate.
+ * copied into the state (a userdata the new functions keep as upvalue);
+ * ud must outlive L.  Allocates a few objects: like luaL_openlibs, call
+ * it on a fresh state or under lua_pcall (an allocation failure raises).
  */
 void lbound_install(lua_State *L, const struct lbound_host *host);
 
-/* The result of one match attempt (lbound_pat_match). */
+/* The result of a match (lbound_pat_match, lbound_pat_find). */
 struct lbound_match {
+	size_t start;                       /* offset of the match */
 	size_t end;                         /* offset after the match */
-	int ncap;                           /* captures in the pattern */
+	int ncap;                           /* captures opened by the match */
 	size_t cap_start[LBOUND_MAXCAPTURES];
-	ptrdiff_t cap_len[LBOUND_MAXCAPTURES]; /* or LBOUND_CAP_POSITION */
-	uint64_t steps;                     /* steps used */
+	ptrdiff_t cap_len[LBOUND_MAXCAPTURES]; /* or LBOUND_CAP_* */
+	uint64_t steps;                     /* used; budget + 1 on LIMIT */
 	char err[96];                       /* message on WSP_E_INVAL */
 };
 
@@ -90,5 +95,14 @@ struct lbound_match {
 int lbound_pat_match(const char *src, size_t srclen, size_t at,
 		     const char *pat, size_t patlen, uint64_t budget,
 		     struct lbound_match *m);
+
+/*
+ * The same tried at each offset from at to last (inclusive; last is cut
+ * to srclen) until one matches, all within one budget: Lua's unanchored
+ * search.  Returns as lbound_pat_match; on a match m->start is where.
+ */
+int lbound_pat_find(const char *src, size_t srclen, size_t at, size_t last,
+		    const char *pat, size_t patlen, uint64_t budget,
+		    struct lbound_match *m);
 
 #endif

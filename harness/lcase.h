@@ -18,7 +18,10 @@
  * (dofile, loadfile, load, require).  Every script runs under an
  * instruction limit and a wall deadline enforced from C through a count
  * hook (STYLE.md principle 5; redis does the same), and under a memory
- * ceiling enforced by the allocator.
+ * ceiling enforced by the allocator.  The library functions that the hook
+ * cannot interrupt and the ceiling does not bound (Lua patterns,
+ * string.rep of "", table.move, __gc finalizers) are replaced by bounded
+ * ones (lbound.h) whose work counts against the instruction limit.
  *
  * This module knows nothing of sessions: lcase_call runs a case's function
  * with whatever argument the caller pushed (the runner pushes a session
@@ -108,8 +111,9 @@ const struct lcase_meta *lcase_find(const struct lcase_file *f,
  * nanoseconds, 0 = none).  Returns 0, or WSP_E_INVAL when the script raised
  * an error or hit a limit; err then holds one line naming the case, the
  * file and line, and the reason ("instruction limit exceeded",
- * "case deadline exceeded", "memory limit exceeded" or the script's own
- * error).
+ * "case deadline exceeded", "memory limit exceeded", a pattern too costly
+ * for one call ("string.find: pattern \"...\" needs more than N matching
+ * steps on a subject of M bytes ...") or the script's own error).
  */
 int lcase_call(struct lcase_file *f, const struct lcase_meta *c,
 	       int64_t deadline_ns, char *err, size_t errlen);

@@ -143,17 +143,52 @@ void run_server_spec_free(struct run_server_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 }
 
+/* Copies at most max bytes of s into out[0..cap) for a one-line message:
+ * control bytes (a JSON key may hold "\n", "\t" or "\u0001") become '?',
+ * and a cut never splits a UTF-8 sequence. */
+static void msg_quote(char *out, size_t cap, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	if (n >= cap)
+		n = cap - 1;
+	if (s[n] != '\0')
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* s[n] continues a sequence: cut before it */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* The optional member key of root into *v: NULL when absent or null, else
+ * the member when its type is want; another type is WSP_E_INVAL with
+ * "NAME: \"KEY\" must be WHAT". */
+static int spec_member(json_t *root, const char *key, json_type want,
+		       const char *what, json_t **v, const char *name,
+		       char *err, size_t errlen)
+{
+	*v = json_object_get(root, key);
+	if (*v == NULL || json_is_null(*v)) {
+		*v = NULL;
+		return 0;
+	}
+	if (json_typeof(*v) != want) {
+		snprintf(err, errlen, "%s: \"%s\" must be %s", name, key, what);
+		return WSP_E_INVAL;
+	}
+	return 0;
+}
+
 /* An optional string member into *dst (NULL when absent). */
 static int spec_str(json_t *root, const char *key, char **dst,
 		    const char *name, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(root, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		snprintf(err, errlen, "%s: \"%s\" must be a string", name, key);
-		return WSP_E_INVAL;
-	}
+	json_t *v;
+	int rc = spec_member(root, key, JSON_STRING, "a string", &v, name, err,
+			     errlen);
+	if (rc != 0 || v == NULL)
+		return rc;
 	*dst = dup_str(json_string_value(v));
 	return *dst != NULL ? 0 : WSP_E_NOMEM;
 }
@@ -198,18 +233,18 @@ static int spec_strs(json_t *v, const char *what, size_t max, char ***dst,
 static int spec_url(struct run_server_spec *spec, json_t *root,
 		    const char *name, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(root, "url");
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		snprintf(err, errlen, "%s: \"url\" must be a string", name);
-		return WSP_E_INVAL;
-	}
+	json_t *v;
+	int rc = spec_member(root, "url", JSON_STRING, "a string", &v, name,
+			     err, errlen);
+	if (rc != 0 || v == NULL)
+		return rc;
 	const char *s = json_string_value(v);
 	struct url u;
-	int rc = url_parse(&u, s, strlen(s));
+	rc = url_parse(&u, s, strlen(s));
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: \"url\": %.200s: %s", name, s,
+		char shown[201]; /* the file's text: sanitised, as below */
+		msg_quote(shown, sizeof(shown), s, 200);
+		snprintf(err, errlen, "%s: \"url\": %s: %s", name, shown,
 			 wsp_strerror(rc));
 		return WSP_E_INVAL;
 	}
@@ -224,36 +259,15 @@ static int spec_url(struct run_server_spec *spec, json_t *root,
 	return 0;
 }
 
-/* Copies at most max bytes of s into out[0..cap) for a one-line message:
- * control bytes (a JSON key may hold "\n", "\t" or "\u0001") become '?',
- * and a cut never splits a UTF-8 sequence. */
-static void msg_quote(char *out, size_t cap, const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-	if (n >= cap)
-		n = cap - 1;
-	if (s[n] != '\0')
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--; /* s[n] continues a sequence: cut before it */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	out[n] = '\0';
-}
-
 static int spec_agent_rules(struct run_server_spec *spec, json_t *root,
 			    const char *name, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(root, "exclude-agent-cases");
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_object(v)) {
-		snprintf(err, errlen, "%s: \"exclude-agent-cases\" must be an "
-				      "object {agent pattern: [case patterns]}",
-			 name);
-		return WSP_E_INVAL;
-	}
+	json_t *v;
+	int rc = spec_member(root, "exclude-agent-cases", JSON_OBJECT,
+			     "an object {agent pattern: [case patterns]}", &v,
+			     name, err, errlen);
+	if (rc != 0 || v == NULL)
+		return rc;
 	size_t cnt = json_object_size(v);
 	spec->agent_rules = calloc(cnt ? cnt : 1, sizeof(*spec->agent_rules));
 	if (spec->agent_rules == NULL)
@@ -275,17 +289,17 @@ static int spec_agent_rules(struct run_server_spec *spec, json_t *root,
 		msg_quote(shown, sizeof(shown), agent, 100);
 		snprintf(what, sizeof(what), "\"exclude-agent-cases\".\"%s\"",
 			 shown);
-		char **list;
-		int rc = spec_strs(pats, what, SIZE_MAX / sizeof(char *), &list,
-				   &r->ncases, name, err, errlen);
-		r->cases = (const char *const *)list;
-		if (rc != 0)
-			return rc;
-		if (pats == NULL || !json_is_array(pats)) {
+		if (json_is_null(pats)) { /* spec_strs would take it as [] */
 			snprintf(err, errlen, "%s: %s must be an array of strings",
 				 name, what);
 			return WSP_E_INVAL;
 		}
+		char **list;
+		rc = spec_strs(pats, what, SIZE_MAX / sizeof(char *), &list,
+			       &r->ncases, name, err, errlen);
+		r->cases = (const char *const *)list;
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -293,13 +307,11 @@ static int spec_agent_rules(struct run_server_spec *spec, json_t *root,
 static int spec_options(struct run_server_spec *spec, json_t *root,
 			const char *name, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(root, "options");
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_object(v)) {
-		snprintf(err, errlen, "%s: \"options\" must be an object", name);
-		return WSP_E_INVAL;
-	}
+	json_t *v;
+	int rc = spec_member(root, "options", JSON_OBJECT, "an object", &v, name,
+			     err, errlen);
+	if (rc != 0 || v == NULL)
+		return rc;
 	json_t *m = json_object_get(v, "maxMessagePayloadSize");
 	if (m != NULL && !json_is_null(m)) {
 		if (!json_is_integer(m) || json_integer_value(m) < 0 ||
@@ -322,12 +334,7 @@ int run_server_spec_parse(struct run_server_spec *spec, const char *name,
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		/* jansson quotes the input near the error, newlines included
-		 * ("invalid escape near '"x\<newline>'"). */
-		char what[sizeof(je.text)];
-		msg_quote(what, sizeof(what), je.text, sizeof(what) - 1);
-		snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
-			 what);
+		spec_json_error(err, errlen, name, je.line, je.column, je.text);
 		return WSP_E_INVAL;
 	}
 	int rc = WSP_E_INVAL;

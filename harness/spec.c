@@ -63,6 +63,17 @@ static int str_list(json_t *o, const char *key, char **out, size_t *n,
 	return 0;
 }
 
+void spec_json_error(char *err, size_t errlen, const char *path, int line,
+		     int column, const char *text)
+{
+	if (line < 0)
+		snprintf(err, errlen, "%s: %s", path, text);
+	else
+		snprintf(err, errlen, "%s:%d:%d: %s", path, line, column, text);
+	if (errlen > 0)
+		one_line(err);
+}
+
 int spec_client_load_buffer(struct spec_client *sc, const char *path,
 			    const char *text, size_t len, char *err,
 			    size_t errlen)
@@ -71,13 +82,7 @@ int spec_client_load_buffer(struct spec_client *sc, const char *path,
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		if (je.line < 0)
-			snprintf(err, errlen, "%s: %s", path, je.text);
-		else
-			snprintf(err, errlen, "%s:%d:%d: %s", path, je.line,
-				 je.column, je.text);
-		if (errlen > 0)
-			one_line(err);
+		spec_json_error(err, errlen, path, je.line, je.column, je.text);
 		return WSP_E_INVAL;
 	}
 	int rc = WSP_E_INVAL;

@@ -47,6 +47,13 @@ int spec_client_load_buffer(struct spec_client *sc, const char *path,
 			    const char *text, size_t len, char *err,
 			    size_t errlen);
 
+/* Writes jansson's parse error (its line, column and text) into err as one
+ * line, "PATH:LINE:COLUMN: TEXT" or "PATH: TEXT" when it has no position,
+ * with control bytes (jansson quotes the input near the error, newlines
+ * included) replaced by spaces.  Shared by both spec readers. */
+void spec_json_error(char *err, size_t errlen, const char *path, int line,
+		     int column, const char *text);
+
 /* Reads the whole spec file path, at most 16 MiB (Autobahn's spec files,
  * fuzzingclient.json here and fuzzingserver.json in role_server.c), into
  * a malloc'd *text of *len bytes (not NUL-terminated; the caller frees

@@ -24,11 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include "echo.h"
 #include "lib.h"
 #include "role_server.h"
@@ -401,53 +396,13 @@ struct tmp {
 	char key[128];
 };
 
-static void add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
-	X509_EXTENSION_free(e);
-}
-
 /* A throwaway self-signed certificate for localhost and 127.0.0.1. */
 static void make_cert(struct tmp *t)
 {
 	snprintf(t->dir, sizeof(t->dir), "/tmp/wsprobe-c22-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(t->dir));
-	snprintf(t->cert, sizeof(t->cert), "%s/cert.pem", t->dir);
-	snprintf(t->key, sizeof(t->key), "%s/key.pem", t->dir);
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	ck_assert_ptr_nonnull(pk);
-	X509 *x = X509_new();
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 22), 1);
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -60));
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
-	ck_assert_int_eq(X509_set_pubkey(x, pk), 1);
-	X509_NAME *nm = X509_get_subject_name(x);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(
-				 nm, "CN", MBSTRING_ASC,
-				 (const unsigned char *)"localhost", -1, -1, 0),
-			 1);
-	ck_assert_int_eq(X509_set_issuer_name(x, nm), 1);
-	add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(x, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
-	ck_assert_int_gt(X509_sign(x, pk, EVP_sha256()), 0);
-	FILE *f = fopen(t->cert, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_X509(f, x), 1);
-	fclose(f);
-	f = fopen(t->key, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL),
-			 1);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(pk);
+	tl_cert_write(t->dir, "localhost", "DNS:localhost,IP:127.0.0.1", t->cert,
+		      t->key, sizeof(t->cert));
 }
 
 static void remove_tmp(const struct tmp *t)

@@ -254,10 +254,10 @@ static const struct {
 	 "string.match: pattern \"^a*a*a*"},
 	/* A pattern too long to show is cut. */
 	{"string.find(" BOMB_S ", string.rep('a-', 40) .. 'b')",
-	 "pattern \"a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-"
-	 "a-a-a-a-a-a-a-a-...\" needs"},
+	 "string.find: pattern \"a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-"
+	 "a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-a...\" needs"},
 	/* Plain find is counted too. */
-	{"local x = string.rep('a', 1 << 22) .. 'b' for i = 1, 1e9 do"
+	{"local x = string.rep('a', 1 << 18) .. 'b' for i = 1, 1e9 do"
 	 " x:find(string.rep('a', 4096) .. 'c', 1, true) end",
 	 "t.lua:1: string.find: pattern \"aaaa"},
 };
@@ -438,7 +438,9 @@ static const struct pat_vec pat_vecs[] = {
 	{"%bxy", "xxy", 0, 0, 0, 0, NULL},
 	{"%f[%a]a", "1a", 1, 1, 2, 0, NULL},
 	{"%f[%a]a", "ba", 1, 0, 0, 0, NULL},
-	{"a%f[%z]", "a", 0, 0, 0, 0, NULL},
+	{"a%f[%z]", "a", 0, 1, 1, 0, NULL}, /* %z: NUL, also at the end */
+	{"%z", "z", 0, 0, 0, 0, NULL},
+	{"%Z+", "ab\0", 0, 1, 2, 0, NULL},
 	{"a%f[^%w]", "a", 0, 1, 1, 0, NULL},
 	{"[]]", "]", 0, 1, 1, 0, NULL},
 	{"[^]]", "]", 0, 0, 0, 0, NULL},
@@ -490,6 +492,7 @@ END_TEST
 
 START_TEST(lbound_matcher_captures_and_budget)
 {
+	static char a_big[1000];
 	struct lbound_match m;
 	const char *s = "key = value;";
 	ck_assert_int_eq(lbound_pat_match(s, strlen(s), 0, "(%w+)%s*=%s*()",
@@ -502,7 +505,23 @@ START_TEST(lbound_matcher_captures_and_budget)
 	ck_assert_uint_eq(m.cap_start[1], 6);
 	ck_assert_int_eq(m.cap_len[1], LBOUND_CAP_POSITION);
 
-	/* The bomb stops after exactly budget + 1 steps. */
+	/* Unanchored: the first offset from at to last that matches. */
+	ck_assert_int_eq(lbound_pat_find("aabbb", 5, 0, 5, "b+", 2, 1000, &m),
+			 1);
+	ck_assert_uint_eq(m.start, 2);
+	ck_assert_uint_eq(m.end, 5);
+	ck_assert_int_eq(lbound_pat_find("aabbb", 5, 0, 1, "b+", 2, 1000, &m),
+			 0);
+	ck_assert_int_eq(lbound_pat_find("aab", 3, 1, 99, "$", 1, 1000, &m),
+			 1);
+	ck_assert_uint_eq(m.start, 3);
+
+	/* A search stops after exactly budget + 1 steps. */
+	memset(a_big, 'a', sizeof(a_big));
+	ck_assert_int_eq(lbound_pat_find(a_big, sizeof(a_big), 0,
+					 sizeof(a_big), "a-a-a-b", 7, 50000, &m),
+			 WSP_E_LIMIT);
+	ck_assert_uint_eq(m.steps, 50001);
 	char a[3000], p[25];
 	memset(a, 'a', sizeof(a));
 	for (int i = 0; i < 12; i++) {
@@ -514,7 +533,8 @@ START_TEST(lbound_matcher_captures_and_budget)
 			 WSP_E_LIMIT);
 	ck_assert_uint_eq(m.steps, 5001);
 	/* On a short subject it just fails. */
-	ck_assert_int_eq(lbound_pat_match(a, 10, 0, p, 25, 1000000, &m), 0);
+	ck_assert_int_eq(lbound_pat_match(a, 4, 0, p, 25, 1000000, &m), 0);
+	ck_assert_uint_lt(m.steps, 100000);
 
 	/* Nesting is bounded as in Lua: 200 calls deep. */
 	char q[402];

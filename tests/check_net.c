@@ -29,11 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "clock.h"
 #include "lib.h"
@@ -688,57 +684,13 @@ struct certdir {
 	char key[128];
 };
 
-static void add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
-	X509_EXTENSION_free(e);
-}
-
 /* A self-signed certificate for localhost, 127.0.0.1 and ::1. */
 static void make_cert(struct certdir *cd)
 {
 	snprintf(cd->dir, sizeof(cd->dir), "/tmp/wsprobe-net-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(cd->dir));
-	snprintf(cd->cert, sizeof(cd->cert), "%s/cert.pem", cd->dir);
-	snprintf(cd->key, sizeof(cd->key), "%s/key.pem", cd->dir);
-
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	ck_assert_ptr_nonnull(pk);
-	X509 *x = X509_new();
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	ck_assert_int_eq(X509_set_pubkey(x, pk), 1);
-	X509_NAME *nm = X509_get_subject_name(x);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(
-				 nm, "CN", MBSTRING_ASC,
-				 (const unsigned char *)"localhost", -1, -1, 0),
-			 1);
-	ck_assert_int_eq(X509_set_issuer_name(x, nm), 1);
-	add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(x, NID_subject_key_identifier, "hash");
-	add_ext(x, NID_subject_alt_name,
-		"DNS:localhost,IP:127.0.0.1,IP:::1");
-	ck_assert_int_gt(X509_sign(x, pk, EVP_sha256()), 0);
-
-	FILE *f = fopen(cd->cert, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_X509(f, x), 1);
-	fclose(f);
-	f = fopen(cd->key, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(
-		PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(pk);
+	tl_cert_write(cd->dir, "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1",
+		      cd->cert, cd->key, sizeof(cd->cert));
 }
 
 static void remove_cert(struct certdir *cd)

@@ -22,10 +22,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "cli.h"
 #include "cli_opts.h"
@@ -803,51 +799,10 @@ END_TEST
  * TLS
  * ===================================================================== */
 
-static void add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
-	X509_EXTENSION_free(e);
-}
-
 /* A throwaway self-signed certificate for 127.0.0.1 in dir. */
 static void write_cert(const char *dir, char *cert, char *key, size_t cap)
 {
-	snprintf(cert, cap, "%s/cert.pem", dir);
-	snprintf(key, cap, "%s/key.pem", dir);
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	ck_assert_ptr_nonnull(pk);
-	X509 *x = X509_new();
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -60));
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
-	ck_assert_int_eq(X509_set_pubkey(x, pk), 1);
-	X509_NAME *nm = X509_get_subject_name(x);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(
-				 nm, "CN", MBSTRING_ASC,
-				 (const unsigned char *)"127.0.0.1", -1, -1, 0),
-			 1);
-	ck_assert_int_eq(X509_set_issuer_name(x, nm), 1);
-	add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(x, NID_subject_alt_name, "IP:127.0.0.1");
-	ck_assert_int_gt(X509_sign(x, pk, EVP_sha256()), 0);
-	FILE *f = fopen(cert, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_X509(f, x), 1);
-	fclose(f);
-	f = fopen(key, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL),
-			 1);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(pk);
+	tl_cert_write(dir, "127.0.0.1", "IP:127.0.0.1", cert, key, cap);
 }
 
 START_TEST(wss_serves_the_protocol_over_tls)
@@ -1055,6 +1010,8 @@ static const struct bad_spec bad_specs[] = {
 	{"{\"exclude-agent-cases\": []}", "\"exclude-agent-cases\" must be an object"},
 	{"{\"exclude-agent-cases\": {\"a\": \"1.*\"}}", "\"exclude-agent-cases\".\"a\""},
 	{"{\"exclude-agent-cases\": {\"a\": [2]}}", "\"exclude-agent-cases\".\"a\"[0]"},
+	{"{\"exclude-agent-cases\": {\"a\": null}}",
+	 "\"exclude-agent-cases\".\"a\" must be an array of strings"},
 	{"{\"options\": []}", "\"options\" must be an object"},
 	{"{\"options\": {\"maxMessagePayloadSize\": -1}}", "maxMessagePayloadSize"},
 	{"{\"options\": {\"maxMessagePayloadSize\": \"big\"}}", "maxMessagePayloadSize"},
@@ -1064,8 +1021,9 @@ static const struct bad_spec bad_specs[] = {
 	{"{\"protocols\": {}}", "\"protocols\" must be an array"},
 	/* jansson quotes the input near a syntax error: a newline there
 	 * must not end the line. */
-	{"{\"url\": \"x\\\n\"}", "bad.json:2:0: invalid escape near '\"x\\?'"},
+	{"{\"url\": \"x\\\n\"}", "bad.json:2:0: invalid escape near '\"x\\ '"},
 	{"{\"outdir\": \"a\001b\"}", "bad.json:1:13: control character 0x1 near '\"a'"},
+	{"{\"url\": \"ws://a\\nb\\u0001c/\"}", "bad.json: \"url\": ws://a?b?c/: "},
 	/* An agent name is shown with its control bytes replaced. */
 	{"{\"exclude-agent-cases\": {\"a\\nb\\r\\t\\u0001\\u007fc\": 1}}",
 	 "\"exclude-agent-cases\".\"a?b????c\" must be an array"},

@@ -1,10 +1,16 @@
 /*
  * lib.c: the shared test helpers declared in lib.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "lib.h"
 
@@ -135,4 +141,52 @@ void tl_failmem_init(struct tl_failmem *f, long fail_at)
 	f->mem.user = f;
 	f->fail_at = fail_at;
 	f->count = 0;
+}
+
+static void add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+void tl_cert_write(const char *dir, const char *cn, const char *san,
+		   char *cert, char *key, size_t cap)
+{
+	ck_assert_int_lt(snprintf(cert, cap, "%s/cert.pem", dir), (int)cap);
+	ck_assert_int_lt(snprintf(key, cap, "%s/key.pem", dir), (int)cap);
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	ck_assert_ptr_nonnull(pk);
+	X509 *x = X509_new();
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(X509_set_version(x, 2), 1);
+	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	ck_assert_int_eq(X509_set_pubkey(x, pk), 1);
+	X509_NAME *nm = X509_get_subject_name(x);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+						    (const unsigned char *)cn,
+						    -1, -1, 0),
+			 1);
+	ck_assert_int_eq(X509_set_issuer_name(x, nm), 1);
+	add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(x, NID_subject_key_identifier, "hash");
+	add_ext(x, NID_subject_alt_name, san);
+	ck_assert_int_gt(X509_sign(x, pk, EVP_sha256()), 0);
+	FILE *f = fopen(cert, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(PEM_write_X509(f, x), 1);
+	ck_assert_int_eq(fclose(f), 0);
+	f = fopen(key, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL),
+			 1);
+	ck_assert_int_eq(fclose(f), 0);
+	X509_free(x);
+	EVP_PKEY_free(pk);
 }

@@ -8,6 +8,8 @@
  * - tl_chunk_*: chunk schedules (all at once, one byte at a time, random
  *   sizes from a seed) for proving that chunking never changes a result.
  * - tl_failmem: a struct wsp_mem whose N-th allocation fails.
+ * - tl_cert_write: a throwaway self-signed certificate and key for the TLS
+ *   tests.
  *
  * Every suite exports Suite *<module>_suite(void) from tests/check_<module>.c;
  * the Makefile lists them for check_main.c, so adding a suite needs no edit
@@ -77,5 +79,14 @@ struct tl_failmem {
 	long count;
 };
 void tl_failmem_init(struct tl_failmem *f, long fail_at);
+
+/* Writes a throwaway self-signed certificate (P-256, CA:TRUE, valid from an
+ * hour ago for a day, subject CN=cn, subjectAltName san such as
+ * "DNS:localhost,IP:127.0.0.1") and its private key as PEM files
+ * dir/cert.pem and dir/key.pem; their paths go into cert[0..cap) and
+ * key[0..cap).  dir must exist; the caller removes the files.  Fails the
+ * test on any error. */
+void tl_cert_write(const char *dir, const char *cn, const char *san,
+		   char *cert, char *key, size_t cap);
 
 #endif
