@@ -209,11 +209,11 @@ local function hostile_case(t)
       -- s:probe raises an error when it cannot connect (a server that
       -- died): that is the failure this case looks for, not a script error.
       local pok, got, ended = pcall(s.probe, s, t.build(host, path)
-        .. CLOSE, 3)
+        .. CLOSE, 3, true)
       if not pok then got, ended = "", true end
       local st = got:match("^HTTP/%d%.%d (%d%d%d)")
       local aok, alive = pcall(s.probe, s, request(host, path, "")
-        .. CLOSE, 2)
+        .. CLOSE, 2, true)
       if not aok then alive = nil end
       if not (alive and alive:find("^HTTP/1%.1 101")) then
         s:verdict("FAILED", "after the request with " .. t.short

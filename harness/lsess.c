@@ -1062,12 +1062,15 @@ static int l_read_raw(lua_State *L)
 	return 2;
 }
 
-/* s:probe(bytes [, seconds]) -> reply, ended: client role, a second,
- * plain TCP connection (never TLS) to the target's host and port: writes
+/* s:probe(bytes [, seconds [, same_transport]]) -> reply, ended: client
+ * role, a second TCP connection to the target's host and port: writes
  * bytes, then returns what came back until the server ended the connection
  * (ended true) or the deadline (default 3 s; ended false), at most 64 KiB.
- * For what the server does with plaintext on its TLS port
- * (R6455-4.2.2-02).  A connection that cannot be made raises an error. */
+ * Plain TCP by default, even for a wss:// target: for what the server
+ * does with plaintext on its TLS port (R6455-4.2.2-02).  With
+ * same_transport true it speaks TLS when the session does, so a case can
+ * send the server any request bytes over wss:// too (category 23).  A
+ * connection (or TLS handshake) that cannot be made raises an error. */
 static int l_probe(lua_State *L)
 {
 	struct run_case_ctx *ctx = check_ctx(L);
@@ -1076,6 +1079,7 @@ static int l_probe(lua_State *L)
 	lua_Number sec = luaL_optnumber(L, 3, 3);
 	if (!(sec >= 0) || sec > 3600)
 		return luaL_error(L, "probe takes 0 to 3600 seconds");
+	int same = lua_toboolean(L, 4);
 	if (ctx->s->cfg.role != WSP_ROLE_CLIENT || ctx->url == NULL)
 		return luaL_error(L, "probe is for the client role");
 	struct clk_deadline dl =
@@ -1084,8 +1088,14 @@ static int l_probe(lua_State *L)
 	net_conn_init(&c);
 	int rc = net_connect(&c, ctx->url->host, ctx->url->port,
 			     NET_FAMILY_ANY, dl);
-	if (rc != 0)
-		return luaL_error(L, "probe: %s", c.errmsg);
+	if (rc == 0 && same && ctx->tls != NULL)
+		rc = net_tls_handshake(&c, ctx->tls, ctx->url->host, dl);
+	if (rc != 0) {
+		/* The message is copied by luaL_error before c goes. */
+		lua_pushfstring(L, "probe: %s", c.errmsg);
+		net_close(&c);
+		return lua_error(L);
+	}
 	rc = net_write_all(&c, p, len, dl);
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
