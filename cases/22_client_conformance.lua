@@ -185,6 +185,48 @@ local function echo_once(s, msg)
   return true
 end
 
+-- Opens the connection; false, with the verdict FAILED, when the opening
+-- handshake failed.
+local function opened(s)
+  local ok, why = s:open()
+  if not ok then
+    s:verdict("FAILED", "opening handshake failed: " .. tostring(why))
+  end
+  return ok
+end
+
+-- opened(s) for the cases that need TLS: false also, with the verdict
+-- INFORMATIONAL and a close, when the target is not a wss:// URL.
+local function opened_tls(s)
+  if not opened(s) then return false end
+  if not s.tls_version then
+    s:verdict("INFORMATIONAL", "not applicable: the target is not a "
+      .. "wss:// URL")
+    s:close(1000)
+    return false
+  end
+  return true
+end
+
+-- The verdict of a comparison across the agent's connections (22.9), then
+-- a clean close: FAILED for why (what the comparison found) or a failed
+-- echo (ok, err from echo_once); INFORMATIONAL with fewer than 2 of the n
+-- compared items, "only one <seen> seen"; else OK, n distinct <what>.
+local function across_verdict(s, why, ok, err, n, seen, what)
+  if why then
+    s:verdict("FAILED", why)
+  elseif not ok then
+    s:verdict("FAILED", err)
+  elseif n < 2 then
+    s:verdict("INFORMATIONAL", "only one " .. seen .. " seen; "
+      .. "nothing to compare")
+  else
+    s:verdict("OK", n .. " connections, " .. n .. " distinct " .. what)
+  end
+  s:expect_close { by_me = true, codes = { 1000 }, clean = true }
+  s:close(1000)
+end
+
 -- 22.1: masking keys within one connection.
 local NMSG = 256
 
@@ -374,19 +416,9 @@ case {
   requirements = { "R6455-4.2.2-03", "R6455-10.6-01" },
   roles = { "server" },
   run = function(s)
-    local ok, why = s:open()
-    if not ok then
-      s:verdict("FAILED", "opening handshake failed: " .. tostring(why))
-      return
-    end
+    if not opened_tls(s) then return end
     local v = s.tls_version
-    if not v then
-      s:verdict("INFORMATIONAL", "not applicable: the target is not a "
-        .. "wss:// URL")
-      s:close(1000)
-      return
-    end
-    ok, why = echo_once(s, "over " .. v)
+    local ok, why = echo_once(s, "over " .. v)
     s:verdict(ok and "OK" or "FAILED", ok and ("101 and echo over " .. v)
       or why)
     s:expect_close { by_me = true, codes = { 1000 }, clean = true }
@@ -407,17 +439,7 @@ case {
   requirements = { "R6455-4.2.2-02" },
   roles = { "server" },
   run = function(s)
-    local ok, why = s:open()
-    if not ok then
-      s:verdict("FAILED", "opening handshake failed: " .. tostring(why))
-      return
-    end
-    if not s.tls_version then
-      s:verdict("INFORMATIONAL", "not applicable: the target is not a "
-        .. "wss:// URL")
-      s:close(1000)
-      return
-    end
+    if not opened_tls(s) then return end
     local host = header(s.http_request, "Host") or "localhost"
     local got, ended = s:probe("GET / HTTP/1.1\r\nHost: " .. host .. "\r\n"
       .. "Upgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -591,11 +613,7 @@ client_case {
     .. "INFORMATIONAL.",
   requirements = { "R6455-4.1-31", "R6455-4.1-32" },
   run = function(s)
-    local ok, why = s:open()
-    if not ok then
-      s:verdict("FAILED", "opening handshake failed: " .. tostring(why))
-      return
-    end
+    if not opened(s) then return end
     local req = s.http_request or ""
     local origins = headers(req, "Origin")
     local ua = header(req, "User-Agent") or ""
@@ -674,19 +692,8 @@ client_case {
       end
     end
     local ok, err = echo_once(s, "nonce")
-    if why then
-      s:verdict("FAILED", why)
-    elseif not ok then
-      s:verdict("FAILED", err)
-    elseif #keys < 2 then
-      s:verdict("INFORMATIONAL", "only one connection of this client seen; "
-        .. "nothing to compare")
-    else
-      s:verdict("OK", #keys .. " connections, " .. #keys .. " distinct "
-        .. "nonces")
-    end
-    s:expect_close { by_me = true, codes = { 1000 }, clean = true }
-    s:close(1000)
+    across_verdict(s, why, ok, err, #keys, "connection of this client",
+      "nonces")
   end,
 }
 
@@ -706,19 +713,7 @@ client_case {
     local keys = { table.unpack(memory(s).masks) }
     local f = s:peer_frames(1)[1]
     if f and f.key then keys[#keys + 1] = f.key end
-    local why = predictable(keys, "connection")
-    if why then
-      s:verdict("FAILED", why)
-    elseif not ok then
-      s:verdict("FAILED", err)
-    elseif #keys < 2 then
-      s:verdict("INFORMATIONAL", "only one connection with frames seen; "
-        .. "nothing to compare")
-    else
-      s:verdict("OK", #keys .. " connections, " .. #keys .. " distinct first "
-        .. "keys")
-    end
-    s:expect_close { by_me = true, codes = { 1000 }, clean = true }
-    s:close(1000)
+    across_verdict(s, predictable(keys, "connection"), ok, err, #keys,
+      "connection with frames", "first keys")
   end,
 }

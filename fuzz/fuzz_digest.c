@@ -22,6 +22,7 @@
 #include "cap.h"
 #include "dis.h"
 #include "disfmt.h"
+#include "disfuzz.h"
 #include "fuzz.h"
 
 #define CHECK(c)                 \
@@ -81,38 +82,16 @@ static void dissect(const uint8_t *data, size_t size, size_t keep,
 	CHECK(a != NULL);
 	memcpy(a, data, size);
 	struct dis_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.stream = -1;
+	disfuzz_config(&cfg);
 	cfg.keep = keep;
 	cfg.digest = (uint8_t)r->digest;
-	cfg.tcpr.max_buffer = 8192;
-	cfg.tcpr.max_total = 65536;
-	cfg.tcpr.max_open = 16;
-	cfg.tcpr.max_closed = 16;
-	cfg.max_inflate = 1u << 20;
 	memset(&r->fmt, 0, sizeof(r->fmt));
 	r->fmt.preview = 32;
 	r->h = 1469598103934665603ull;
 	r->frames = 0;
 	struct dis d;
 	CHECK(dis_init(&d, &cfg) == 0);
-	struct cap_reader rd;
-	cap_reader_init(&rd);
-	size_t off = 0;
-	for (;;) {
-		struct cap_pkt p;
-		size_t need;
-		int rc = cap_next(&rd, a + off, size - off, &p, &need);
-		if (rc <= 0)
-			break;
-		off += (size_t)rc;
-		if (p.data == NULL)
-			continue;
-		if (p.number == 1)
-			r->fmt.t0 = p.ts;
-		CHECK(dis_packet(&d, &p, on_event, r) == 0);
-	}
-	dis_finish(&d, on_event, r);
+	disfuzz_run(&d, a, size, &r->fmt, on_event, r);
 	dis_free(&d);
 	free(a);
 }

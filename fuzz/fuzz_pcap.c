@@ -16,6 +16,7 @@
 #include "cap.h"
 #include "dis.h"
 #include "disfmt.h"
+#include "disfuzz.h"
 #include "fuzz.h"
 #include "wsp_err.h"
 
@@ -124,37 +125,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The dissector over every packet. */
 	struct dis_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.stream = -1;
+	disfuzz_config(&cfg);
 	cfg.port = size > 0 && (data[size - 1] & 1) ? 80 : 0;
-	cfg.tcpr.max_buffer = 8192;
-	cfg.tcpr.max_total = 65536;
-	cfg.tcpr.max_open = 16;
-	cfg.tcpr.max_closed = 16;
-	cfg.max_inflate = 1u << 20;
 	struct disfmt_opts fmt;
 	memset(&fmt, 0, sizeof(fmt));
 	fmt.preview = 32;
 	fmt.hex = 1;
 	struct dis d;
 	CHECK(dis_init(&d, &cfg) == 0);
-	struct cap_reader r;
-	cap_reader_init(&r);
-	size_t off = 0;
-	for (;;) {
-		struct cap_pkt p;
-		size_t need;
-		int rc = cap_next(&r, a + off, size - off, &p, &need);
-		if (rc <= 0)
-			break;
-		off += (size_t)rc;
-		if (p.data == NULL)
-			continue;
-		if (p.number == 1)
-			fmt.t0 = p.ts;
-		CHECK(dis_packet(&d, &p, on_event, &fmt) == 0);
-	}
-	dis_finish(&d, on_event, &fmt);
+	disfuzz_run(&d, a, size, &fmt, on_event, &fmt);
 	CHECK(d.tcpr.total == 0);
 	dis_free(&d);
 	free(a);

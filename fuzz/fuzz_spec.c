@@ -137,20 +137,36 @@ static void check_select(const struct spec_client *sc, const char *agent)
 	CHECK(k == sel.nexclude);
 }
 
-static int client_load(struct spec_client *sc, const uint8_t *data,
-		       size_t size, char *err, size_t errlen)
+/* An exactly-sized writable copy of the input (ASan catches overreads). */
+static char *input_copy(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size > 0 ? size : 1);
 	CHECK(buf != NULL);
 	if (size > 0)
 		memcpy(buf, data, size);
+	return buf;
+}
+
+/* A reader's result: 0, WSP_E_INVAL or WSP_E_NOMEM, with a message on
+ * error. */
+static void check_rc(int rc, const char *err)
+{
+	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
+	if (rc != 0)
+		CHECK(err[0] != '\0');
+}
+
+static int client_load(struct spec_client *sc, const uint8_t *data,
+		       size_t size, char *err, size_t errlen)
+{
+	char *buf = input_copy(data, size);
 	err[0] = '\0';
 	int rc = spec_client_load_buffer(sc, "spec.json", buf, size, err,
 					 errlen);
 	free(buf);
-	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
+	check_rc(rc, err);
 	if (rc != 0)
-		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+		CHECK(strchr(err, '\n') == NULL);
 	return rc;
 }
 
@@ -213,17 +229,13 @@ static void same_server(const struct run_server_spec *a,
 static int server_parse(struct run_server_spec *sp, const uint8_t *data,
 			size_t size, char *err, size_t errlen)
 {
-	char *buf = malloc(size > 0 ? size : 1);
-	CHECK(buf != NULL);
-	if (size > 0)
-		memcpy(buf, data, size);
+	char *buf = input_copy(data, size);
 	err[0] = '\0';
 	int rc = run_server_spec_parse(sp, "server.json", buf, size, err,
 				       errlen);
 	free(buf);
-	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
+	check_rc(rc, err);
 	if (rc != 0) {
-		CHECK(err[0] != '\0');
 		/* One line: values quoted from the file lose their control
 		 * bytes (agent names, URLs, jansson's excerpts). */
 		for (const char *p = err; *p != '\0'; p++)

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
+#include "rfile.h"
+#include "wsp_err.h"
 
 /* Weak so that targets without an initialiser link too. */
 __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -31,35 +33,14 @@ static int run_file(const char *path, long *count)
 		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	if (buf == NULL) {
-		fclose(f);
-		return -1;
-	}
-	for (;;) {
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	int err = ferror(f);
+	char *buf;
+	size_t len;
+	int rc = rfile_read(f, 4096, SIZE_MAX, &buf, &len);
 	fclose(f);
-	if (err) {
+	if (rc == WSP_E_INVAL)
 		fprintf(stderr, "replay: %s: read error\n", path);
-		free(buf);
+	if (rc != 0)
 		return -1;
-	}
 	/* An exactly-sized copy, so ASan catches a read one past the end. */
 	uint8_t *exact = malloc(len > 0 ? len : 1);
 	if (exact == NULL) {

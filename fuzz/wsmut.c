@@ -37,7 +37,7 @@ struct seq {
 };
 
 /* splitmix64: small, fast, and the whole state is the caller's. */
-static uint64_t next(uint64_t *s)
+uint64_t wsmut_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -45,9 +45,9 @@ static uint64_t next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static size_t rnd(uint64_t *s, size_t n)
+size_t wsmut_below(uint64_t *s, size_t n)
 {
-	return n ? (size_t)(next(s) % n) : 0;
+	return n ? (size_t)(wsmut_next(s) % n) : 0;
 }
 
 static uint8_t *arena_alloc(struct seq *q, size_t n)
@@ -101,6 +101,13 @@ static int frame_at(const uint8_t *p, size_t avail, struct wsf_frame *f,
 	*hlen = h;
 	*plen = (size_t)len;
 	return 1;
+}
+
+size_t wsmut_frame_len(const uint8_t *p, size_t avail)
+{
+	struct wsf_frame f;
+	size_t h, l;
+	return frame_at(p, avail, &f, &h, &l) ? h + l : 0;
 }
 
 size_t wsmut_count_frames(const uint8_t *data, size_t size, size_t *parsed)
@@ -219,7 +226,7 @@ static int splice(struct seq *q, struct mframe *m, size_t off, size_t del,
 	if (off)
 		memcpy(np, m->p, off);
 	for (size_t i = 0; i < ilen; i++)
-		np[off + i] = ins ? ins[i] : (uint8_t)next(&q->rng);
+		np[off + i] = ins ? ins[i] : (uint8_t)wsmut_next(&q->rng);
 	if (m->len - off - del)
 		memcpy(np + off + ilen, m->p + off + del, m->len - off - del);
 	m->p = np;
@@ -231,11 +238,11 @@ static void new_key(struct seq *q, struct wsf_frame *f)
 {
 	static const uint8_t keys[3][4] = {
 		{0, 0, 0, 0}, {0xff, 0xff, 0xff, 0xff}, {0x37, 0xfa, 0x21, 0x3d}};
-	size_t k = rnd(&q->rng, 6);
+	size_t k = wsmut_below(&q->rng, 6);
 	if (k < 3) {
 		memcpy(f->mask_key, keys[k], 4);
 	} else {
-		uint64_t r = next(&q->rng);
+		uint64_t r = wsmut_next(&q->rng);
 		memcpy(f->mask_key, &r, 4);
 	}
 }
@@ -282,19 +289,19 @@ static const struct {
 
 static int mut_utf8(struct seq *q, struct mframe *m)
 {
-	size_t k = rnd(&q->rng, sizeof(u8_snips) / sizeof(u8_snips[0]));
-	size_t how = rnd(&q->rng, 4);
-	if (rnd(&q->rng, 2) && m->f.opcode != WSP_OP_CONT)
+	size_t k = wsmut_below(&q->rng, sizeof(u8_snips) / sizeof(u8_snips[0]));
+	size_t how = wsmut_below(&q->rng, 4);
+	if (wsmut_below(&q->rng, 2) && m->f.opcode != WSP_OP_CONT)
 		m->f.opcode = WSP_OP_TEXT;
 	if (how == 0) /* at the very end: the sequence may be cut by the end */
 		return splice(q, m, m->len, 0, u8_snips[k].b, u8_snips[k].n);
 	if (how == 1 && m->len > 0) /* replace bytes */
-		return splice(q, m, rnd(&q->rng, m->len), u8_snips[k].n,
+		return splice(q, m, wsmut_below(&q->rng, m->len), u8_snips[k].n,
 			      u8_snips[k].b, u8_snips[k].n);
 	if (how == 2 && m->len > 1) /* truncate, likely inside a sequence */
-		return splice(q, m, m->len - 1 - rnd(&q->rng, 3), SIZE_MAX,
-			      NULL, 0);
-	return splice(q, m, rnd(&q->rng, m->len + 1), 0, u8_snips[k].b,
+		return splice(q, m, m->len - 1 - wsmut_below(&q->rng, 3),
+			      SIZE_MAX, NULL, 0);
+	return splice(q, m, wsmut_below(&q->rng, m->len + 1), 0, u8_snips[k].b,
 		      u8_snips[k].n);
 }
 
@@ -303,9 +310,9 @@ static int mut_utf8(struct seq *q, struct mframe *m)
  * 00 00 FF FF removed) and sets RSV1. */
 static int mut_deflate(struct seq *q, struct mframe *m)
 {
-	int level = (int)rnd(&q->rng, 10);
-	int wbits = 8 + (int)rnd(&q->rng, 8);
-	int finish = rnd(&q->rng, 4) == 0;
+	int level = (int)wsmut_below(&q->rng, 10);
+	int wbits = 8 + (int)wsmut_below(&q->rng, 8);
+	int finish = wsmut_below(&q->rng, 4) == 0;
 	z_stream z;
 	memset(&z, 0, sizeof(z));
 	if (deflateInit2(&z, level, Z_DEFLATED, -(wbits < 9 ? 9 : wbits), 8,
@@ -326,7 +333,7 @@ static int mut_deflate(struct seq *q, struct mframe *m)
 	deflateEnd(&z);
 	if (rc != Z_OK && rc != Z_STREAM_END)
 		return -1;
-	if (!finish && olen >= 4 && rnd(&q->rng, 8) != 0 &&
+	if (!finish && olen >= 4 && wsmut_below(&q->rng, 8) != 0 &&
 	    memcmp(out + olen - 4, "\x00\x00\xff\xff", 4) == 0)
 		olen -= 4;
 	if (olen > m->len && olen - m->len > budget(q))
@@ -334,7 +341,7 @@ static int mut_deflate(struct seq *q, struct mframe *m)
 	m->p = out;
 	m->len = olen;
 	m->f.rsv |= WSP_RSV1;
-	if (m->f.opcode == WSP_OP_CONT && rnd(&q->rng, 2))
+	if (m->f.opcode == WSP_OP_CONT && wsmut_below(&q->rng, 2))
 		m->f.opcode = WSP_OP_BINARY;
 	return 0;
 }
@@ -348,9 +355,10 @@ static int mut_close(struct seq *q, struct mframe *m)
 					 4999, 5000, 65535};
 	uint8_t b[2 + 8];
 	size_t n = 0;
-	size_t shape = rnd(&q->rng, 8);
+	size_t shape = wsmut_below(&q->rng, 8);
 	if (shape != 0) {
-		uint16_t c = codes[rnd(&q->rng, sizeof(codes) / sizeof(codes[0]))];
+		uint16_t c = codes[wsmut_below(&q->rng, sizeof(codes) /
+							    sizeof(codes[0]))];
 		b[0] = (uint8_t)(c >> 8);
 		b[1] = (uint8_t)c;
 		n = shape == 1 ? 1 : 2; /* 1: a one-byte body */
@@ -359,7 +367,7 @@ static int mut_close(struct seq *q, struct mframe *m)
 	m->f.fin = 1;
 	if (splice(q, m, 0, m->len > 123 ? SIZE_MAX : 0, b, n) < 0)
 		return -1;
-	if (rnd(&q->rng, 3) == 0)
+	if (wsmut_below(&q->rng, 3) == 0)
 		return mut_utf8(q, m);
 	return 0;
 }
@@ -369,7 +377,8 @@ static int mut_resize(struct seq *q, struct mframe *m)
 {
 	static const size_t sizes[] = {0, 1, 124, 125, 126, 127, 128, 65535,
 				       65536};
-	size_t want = sizes[rnd(&q->rng, sizeof(sizes) / sizeof(sizes[0]))];
+	size_t want =
+	    sizes[wsmut_below(&q->rng, sizeof(sizes) / sizeof(sizes[0]))];
 	if (want <= m->len)
 		return splice(q, m, want, SIZE_MAX, NULL, 0);
 	return splice(q, m, m->len, 0, NULL, want - m->len);
@@ -377,20 +386,20 @@ static int mut_resize(struct seq *q, struct mframe *m)
 
 static int mut_bytes(struct seq *q, struct mframe *m)
 {
-	size_t op = rnd(&q->rng, 5);
-	uint8_t b = (uint8_t)next(&q->rng);
+	size_t op = wsmut_below(&q->rng, 5);
+	uint8_t b = (uint8_t)wsmut_next(&q->rng);
 	if (m->len == 0 || op == 0)
-		return splice(q, m, rnd(&q->rng, m->len + 1), 0, NULL,
-			      1 + rnd(&q->rng, 8));
-	size_t at = rnd(&q->rng, m->len);
+		return splice(q, m, wsmut_below(&q->rng, m->len + 1), 0, NULL,
+			      1 + wsmut_below(&q->rng, 8));
+	size_t at = wsmut_below(&q->rng, m->len);
 	if (op == 1)
-		return splice(q, m, at, 1 + rnd(&q->rng, 8), NULL, 0);
+		return splice(q, m, at, 1 + wsmut_below(&q->rng, 8), NULL, 0);
 	if (op == 2)
-		b = m->p[at] ^ (uint8_t)(1u << rnd(&q->rng, 8));
+		b = m->p[at] ^ (uint8_t)(1u << wsmut_below(&q->rng, 8));
 	if (op == 3) {
 		static const uint8_t magic[] = {0, 0x7e, 0x7f, 0x80, 0xff,
 						0x03, 0xe8};
-		b = magic[rnd(&q->rng, sizeof(magic))];
+		b = magic[wsmut_below(&q->rng, sizeof(magic))];
 	}
 	return splice(q, m, at, 1, &b, 1);
 }
@@ -404,14 +413,14 @@ static int mut_split(struct seq *q, size_t i)
 	if (b == NULL)
 		return -1;
 	struct mframe *a = &q->fr[i];
-	size_t cut = rnd(&q->rng, a->len + 1);
+	size_t cut = wsmut_below(&q->rng, a->len + 1);
 	*b = *a;
 	b->p = a->p + cut;
 	b->len = a->len - cut;
 	a->len = cut;
-	a->f.fin = rnd(&q->rng, 8) == 0; /* rarely leave FIN set */
-	b->f.opcode = rnd(&q->rng, 8) == 0 ? a->f.opcode : WSP_OP_CONT;
-	b->f.rsv = rnd(&q->rng, 8) == 0 ? a->f.rsv : 0;
+	a->f.fin = wsmut_below(&q->rng, 8) == 0; /* rarely leave FIN set */
+	b->f.opcode = wsmut_below(&q->rng, 8) == 0 ? a->f.opcode : WSP_OP_CONT;
+	b->f.rsv = wsmut_below(&q->rng, 8) == 0 ? a->f.rsv : 0;
 	b->f.len_form = WSF_LEN_AUTO;
 	if (b->f.masked)
 		new_key(q, &b->f);
@@ -438,21 +447,22 @@ static int mut_insert_ctrl(struct seq *q)
 {
 	static const uint8_t ops[] = {WSP_OP_PING, WSP_OP_PING, WSP_OP_PONG,
 				      WSP_OP_PONG, WSP_OP_CLOSE, 0xB, 0xF};
-	size_t at = rnd(&q->rng, q->n + 1);
+	size_t at = wsmut_below(&q->rng, q->n + 1);
 	for (size_t i = 0; i < q->n; i++) /* prefer after an unfinished one */
-		if (!q->fr[i].f.fin && rnd(&q->rng, 2)) {
+		if (!q->fr[i].f.fin && wsmut_below(&q->rng, 2)) {
 			at = i + 1;
 			break;
 		}
-	size_t len = rnd(&q->rng, 8) == 0 ? 126 : rnd(&q->rng, 20);
+	size_t len =
+	    wsmut_below(&q->rng, 8) == 0 ? 126 : wsmut_below(&q->rng, 20);
 	if (len + 6 > budget(q))
 		return -1;
 	uint8_t role = q->n ? q->fr[at < q->n ? at : at - 1].f.masked : 1;
 	struct mframe *m = insert_at(q, at);
 	if (m == NULL)
 		return -1;
-	m->f.fin = rnd(&q->rng, 8) != 0;
-	m->f.opcode = ops[rnd(&q->rng, sizeof(ops))];
+	m->f.fin = wsmut_below(&q->rng, 8) != 0;
+	m->f.opcode = ops[wsmut_below(&q->rng, sizeof(ops))];
 	m->f.masked = role;
 	if (role)
 		new_key(q, &m->f);
@@ -472,33 +482,33 @@ static int mutate_once(struct seq *q)
 		if (m == NULL || budget(q) < 6)
 			return -1;
 		m->f.fin = 1;
-		m->f.opcode = (uint8_t)(1 + rnd(&q->rng, 2));
-		m->f.masked = (uint8_t)rnd(&q->rng, 2);
+		m->f.opcode = (uint8_t)(1 + wsmut_below(&q->rng, 2));
+		m->f.masked = (uint8_t)wsmut_below(&q->rng, 2);
 		new_key(q, &m->f);
 		m->p = q->arena;
-		return splice(q, m, 0, 0, NULL, rnd(&q->rng, 16));
+		return splice(q, m, 0, 0, NULL, wsmut_below(&q->rng, 16));
 	}
-	size_t i = rnd(&q->rng, q->n);
+	size_t i = wsmut_below(&q->rng, q->n);
 	struct mframe *m = &q->fr[i];
-	switch (rnd(&q->rng, 18)) {
+	switch (wsmut_below(&q->rng, 18)) {
 	case 0:
 		m->f.fin ^= 1;
 		return 0;
 	case 1: {
 		static const uint8_t valid[] = {0, 1, 2, 8, 9, 10};
-		m->f.opcode = rnd(&q->rng, 3)
-				      ? valid[rnd(&q->rng, sizeof(valid))]
-				      : (uint8_t)rnd(&q->rng, 16);
+		m->f.opcode = wsmut_below(&q->rng, 3)
+				  ? valid[wsmut_below(&q->rng, sizeof(valid))]
+				  : (uint8_t)wsmut_below(&q->rng, 16);
 		return 0;
 	}
 	case 2:
-		m->f.rsv ^= (uint8_t)(1u << rnd(&q->rng, 3));
+		m->f.rsv ^= (uint8_t)(1u << wsmut_below(&q->rng, 3));
 		return 0;
 	case 3: {
 		/* length form: minimal, or a longer one than needed */
 		static const uint8_t forms[] = {WSF_LEN_AUTO, WSF_LEN_7,
 						WSF_LEN_16, WSF_LEN_64};
-		uint8_t form = forms[rnd(&q->rng, 4)];
+		uint8_t form = forms[wsmut_below(&q->rng, 4)];
 		size_t grow = form == WSF_LEN_64 ? 8 : form == WSF_LEN_16 ? 2 : 0;
 		if (grow > budget(q))
 			return -1;
@@ -540,7 +550,7 @@ static int mutate_once(struct seq *q)
 		return 0;
 	}
 	case 13: {
-		size_t j = rnd(&q->rng, q->n);
+		size_t j = wsmut_below(&q->rng, q->n);
 		struct mframe t = q->fr[i];
 		q->fr[i] = q->fr[j];
 		q->fr[j] = t;
@@ -551,7 +561,8 @@ static int mutate_once(struct seq *q)
 	case 15:
 		return mut_deflate(q, m);
 	case 16:
-		return rnd(&q->rng, 2) ? mut_close(q, m) : mut_resize(q, m);
+		return wsmut_below(&q->rng, 2) ? mut_close(q, m)
+					       : mut_resize(q, m);
 	default:
 		return mut_bytes(q, m);
 	}
@@ -562,24 +573,25 @@ static int mutate_once(struct seq *q)
 static size_t bytes_builtin(uint64_t *rng, uint8_t *d, size_t size,
 			    size_t max)
 {
-	size_t rounds = 1 + rnd(rng, 3);
+	size_t rounds = 1 + wsmut_below(rng, 3);
 	for (size_t r = 0; r < rounds; r++) {
-		size_t op = rnd(rng, 4);
+		size_t op = wsmut_below(rng, 4);
 		if (size == 0 || (op == 2 && size < max)) {
 			if (size >= max)
 				break;
-			size_t at = rnd(rng, size + 1);
+			size_t at = wsmut_below(rng, size + 1);
 			memmove(d + at + 1, d + at, size - at);
-			d[at] = (uint8_t)next(rng);
+			d[at] = (uint8_t)wsmut_next(rng);
 			size++;
 		} else if (op == 3 && size > 1) {
-			size_t at = rnd(rng, size);
+			size_t at = wsmut_below(rng, size);
 			memmove(d + at, d + at + 1, size - at - 1);
 			size--;
 		} else if (op == 0) {
-			d[rnd(rng, size)] ^= (uint8_t)(1u << rnd(rng, 8));
+			d[wsmut_below(rng, size)] ^=
+			    (uint8_t)(1u << wsmut_below(rng, 8));
 		} else {
-			d[rnd(rng, size)] = (uint8_t)next(rng);
+			d[wsmut_below(rng, size)] = (uint8_t)wsmut_next(rng);
 		}
 	}
 	return size;
@@ -650,7 +662,7 @@ size_t wsmut_mutate(const struct wsmut_opts *o, uint8_t *data, size_t size,
 	}
 	if (rate == 0)
 		q->tail_len = 0; /* strict output is whole frames only */
-	size_t rounds = 1 + rnd(&q->rng, 4);
+	size_t rounds = 1 + wsmut_below(&q->rng, 4);
 	for (size_t r = 0, tries = 0; r < rounds && tries < 16; tries++)
 		if (mutate_once(q) == 0)
 			r++;
@@ -661,7 +673,7 @@ size_t wsmut_mutate(const struct wsmut_opts *o, uint8_t *data, size_t size,
 		out = size;
 		if (rate != 0)
 			out = byte_mutate(o, &q->rng, data, size, max_size);
-	} else if (rate != 0 && rnd(&q->rng, rate) == 0) {
+	} else if (rate != 0 && wsmut_below(&q->rng, rate) == 0) {
 		out = byte_mutate(o, &q->rng, data, out, max_size);
 	}
 done:
@@ -708,7 +720,8 @@ size_t wsmut_crossover(const uint8_t *a, size_t asize, const uint8_t *b,
 	size_t na = spans(a, asize, sa), nb = spans(b, bsize, sb);
 	size_t pos = 0;
 	if (na == 0 || nb == 0) {
-		size_t ka = rnd(&rng, asize + 1), kb = rnd(&rng, bsize + 1);
+		size_t ka = wsmut_below(&rng, asize + 1),
+		       kb = wsmut_below(&rng, bsize + 1);
 		pos = put(out, pos, max_out, a, ka < max_out ? ka : max_out);
 		size_t rest = bsize - kb;
 		if (rest > max_out - pos)
@@ -716,9 +729,9 @@ size_t wsmut_crossover(const uint8_t *a, size_t asize, const uint8_t *b,
 		return put(out, pos, max_out, b + kb, rest);
 	}
 	size_t n = 0;
-	if (rnd(&rng, 3) != 0) {
+	if (wsmut_below(&rng, 3) != 0) {
 		/* a's first frames, then b's last frames */
-		size_t i = 1 + rnd(&rng, na), j = rnd(&rng, nb);
+		size_t i = 1 + wsmut_below(&rng, na), j = wsmut_below(&rng, nb);
 		for (size_t k = 0; k < i && n < WSMUT_MAX_FRAMES; k++, n++)
 			pos = put(out, pos, max_out, a + sa[k].off, sa[k].len);
 		for (size_t k = j; k < nb && n < WSMUT_MAX_FRAMES; k++, n++)

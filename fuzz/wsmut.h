@@ -96,4 +96,17 @@ size_t wsmut_crossover(const uint8_t *a, size_t asize, const uint8_t *b,
  */
 size_t wsmut_count_frames(const uint8_t *data, size_t size, size_t *parsed);
 
+/* The length of the whole frame at p[0..avail) (header, mask key and
+ * payload), or 0 when it is not all there. */
+size_t wsmut_frame_len(const uint8_t *p, size_t avail);
+
+/* splitmix64, the generator behind wsmut_mutate's choices, for callers
+ * that draw their own (the live fuzzer): the next value from the state *s,
+ * which may start anywhere; the sequence is a function of it alone. */
+uint64_t wsmut_next(uint64_t *s);
+
+/* A value in [0, n) drawn with wsmut_next (modulo, so slightly biased for
+ * large n); 0 when n is 0. */
+size_t wsmut_below(uint64_t *s, size_t n);
+
 #endif

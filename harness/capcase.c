@@ -109,15 +109,6 @@ static int flush_buf(struct writer *w)
 	return 0;
 }
 
-static struct cap_time at(struct cap_time start, int64_t ns)
-{
-	int64_t total = (int64_t)start.nsec + (ns > 0 ? ns : 0);
-	struct cap_time t;
-	t.sec = start.sec + total / 1000000000;
-	t.nsec = (uint32_t)(total % 1000000000);
-	return t;
-}
-
 /* One segment from side dir (0 client), unless the bound is reached:
  * then nothing more is ever written.  Returns 0 or a code. */
 static int seg(struct writer *w, int dir, uint8_t flags, const uint8_t *p,
@@ -187,7 +178,7 @@ int capcase_write(FILE *f, const struct capcase_conn *c, const uint8_t *wire,
 	w.written = w.buf.len;
 	if (rc == 0 && w.max != 0 && w.written > w.max)
 		w.truncated = 1;
-	struct cap_time t_open = at(c->start, recs[0].t_ns);
+	struct cap_time t_open = capw_time_at(c->start, recs[0].t_ns);
 	if (rc == 0) {
 		seg(&w, 0, PKT_SYN, NULL, 0, t_open);
 		seg(&w, 1, PKT_SYN | PKT_ACK, NULL, 0, t_open);
@@ -209,21 +200,22 @@ int capcase_write(FILE *f, const struct capcase_conn *c, const uint8_t *wire,
 		    r->t_ns >= e->our_fin_ns) {
 			our_fin_pending = 0;
 			rc = seg(&w, ours, PKT_FIN | PKT_ACK, NULL, 0,
-				 at(c->start, e->our_fin_ns));
+				 capw_time_at(c->start, e->our_fin_ns));
 			if (rc == 0)
 				rc = seg(&w, 1 - ours, PKT_ACK, NULL, 0,
-					 at(c->start, e->our_fin_ns));
+					 capw_time_at(c->start, e->our_fin_ns));
 		}
 		if (rc == 0 && r->len > 0)
 			rc = data(&w, r->dir == 0 ? ours : 1 - ours,
-				  wire + r->off, r->len, at(c->start, r->t_ns));
+				  wire + r->off, r->len,
+				  capw_time_at(c->start, r->t_ns));
 	}
 	/* The ending, in the order it happened. */
 	if (rc == 0 && !w.truncated) {
-		struct cap_time tp = at(c->start, e->peer_end_ns);
+		struct cap_time tp = capw_time_at(c->start, e->peer_end_ns);
 		if (our_fin_pending) {
 			rc = seg(&w, ours, PKT_FIN | PKT_ACK, NULL, 0,
-				 at(c->start, e->our_fin_ns));
+				 capw_time_at(c->start, e->our_fin_ns));
 			/* The peer's ACK of it only when the peer is seen to
 			 * be there afterwards. */
 			if (rc == 0 && e->peer_end == 1)
@@ -238,8 +230,10 @@ int capcase_write(FILE *f, const struct capcase_conn *c, const uint8_t *wire,
 			 * peer closed first, wsprobe's close sends its FIN
 			 * and the peer acknowledges it. */
 			if (e->peer_first && e->our_fin_ns >= 0) {
-				struct cap_time to = at(c->start, e->our_fin_ns);
-				rc = seg(&w, ours, PKT_FIN | PKT_ACK, NULL, 0, to);
+				struct cap_time to =
+				    capw_time_at(c->start, e->our_fin_ns);
+				rc = seg(&w, ours, PKT_FIN | PKT_ACK, NULL, 0,
+					 to);
 				if (rc == 0)
 					rc = seg(&w, 1 - ours, PKT_ACK, NULL, 0,
 						 to);

@@ -137,40 +137,12 @@ out:
 
 /* ---- frames ----------------------------------------------------------- */
 
-/* Length of the whole frame at p[0..avail), or 0 when it is not all there
- * (or announces more than fits in size_t). */
-static size_t frame_len(const uint8_t *p, size_t avail)
-{
-	if (avail < 2)
-		return 0;
-	size_t h = 2;
-	uint64_t len = p[1] & 0x7f;
-	if (len == 126) {
-		if (avail < 4)
-			return 0;
-		len = (uint64_t)p[2] << 8 | p[3];
-		h = 4;
-	} else if (len == 127) {
-		if (avail < 10)
-			return 0;
-		len = 0;
-		for (int i = 0; i < 8; i++)
-			len = len << 8 | p[2 + i];
-		h = 10;
-	}
-	if (p[1] & 0x80)
-		h += 4;
-	if (h > avail || len > avail - h)
-		return 0;
-	return h + (size_t)len;
-}
-
 size_t fzl_frames(const uint8_t *data, size_t size, size_t *off, size_t max,
 		  size_t *parsed)
 {
 	size_t pos = 0, n = 0;
 	while (n < max && pos < size) {
-		size_t l = frame_len(data + pos, size - pos);
+		size_t l = wsmut_frame_len(data + pos, size - pos);
 		if (l == 0)
 			break;
 		off[n++] = pos;
@@ -182,19 +154,6 @@ size_t fzl_frames(const uint8_t *data, size_t size, size_t *off, size_t max,
 }
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static uint64_t mix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static size_t below(uint64_t *s, size_t n)
-{
-	return n ? (size_t)(mix64(s) % n) : 0;
-}
 
 static uint64_t sig_add(uint64_t h, uint64_t v)
 {
@@ -607,7 +566,7 @@ static int base_request(struct fzl *f, uint64_t seed, char *out, size_t cap)
 	uint8_t nonce[HS_NONCE_LEN];
 	uint64_t r = seed;
 	for (int i = 0; i < HS_NONCE_LEN; i += 8) {
-		uint64_t v = mix64(&r);
+		uint64_t v = wsmut_next(&r);
 		memcpy(nonce + i, &v, 8);
 	}
 	d.nonce = nonce;
@@ -688,7 +647,7 @@ static void after_101(struct fzl *f, struct net_conn *c, struct hlog *h,
 	fr.fin = 1;
 	fr.opcode = WSP_OP_PING;
 	fr.masked = 1;
-	uint64_t k = mix64(&seed);
+	uint64_t k = wsmut_next(&seed);
 	memcpy(fr.mask_key, &k, 4);
 	fr.payload_len = sizeof(FZL_PROBE) - 1;
 	ssize_t pl = wsf_encode(ping, sizeof(ping), &fr,
@@ -861,17 +820,18 @@ static size_t hs_mutate(uint8_t *d, size_t n, size_t max, uint64_t *r)
 		 "server_max_window_bits=7\r\n"),
 		"Sec-WebSocket-Protocol: ,\r\n", "dGhlIHNhbXBsZSBub25jZQ==",
 		"AAAAAAAAAAAAAAAAAAAAAA=", "\xff\xfe", "%00", "/../"};
-	size_t rounds = 1 + below(r, 3);
+	size_t rounds = 1 + wsmut_below(r, 3);
 	for (size_t k = 0; k < rounds; k++) {
-		size_t op = below(r, 6);
+		size_t op = wsmut_below(r, 6);
 		if (op == 0 && n > 0) { /* a byte */
-			d[below(r, n)] = (uint8_t)mix64(r);
+			d[wsmut_below(r, n)] = (uint8_t)wsmut_next(r);
 		} else if (op == 1) { /* insert a token */
-			const char *t = toks[below(r, sizeof(toks) / sizeof(toks[0]))];
+			const char *t = toks[wsmut_below(
+			    r, sizeof(toks) / sizeof(toks[0]))];
 			size_t tl = t[0] ? strlen(t) : 1;
 			if (tl > max - n)
 				continue;
-			size_t at = below(r, n + 1);
+			size_t at = wsmut_below(r, n + 1);
 			memmove(d + at + tl, d + at, n - at);
 			memcpy(d + at, t, tl);
 			n += tl;
@@ -882,7 +842,7 @@ static size_t hs_mutate(uint8_t *d, size_t n, size_t max, uint64_t *r)
 					starts[ns++] = i;
 			if (ns < 2)
 				continue;
-			size_t li = 1 + below(r, ns - 1);
+			size_t li = 1 + wsmut_below(r, ns - 1);
 			size_t a = starts[li];
 			size_t b = li + 1 < ns ? starts[li + 1] : n;
 			if (op == 2) {
@@ -894,13 +854,14 @@ static size_t hs_mutate(uint8_t *d, size_t n, size_t max, uint64_t *r)
 				n += b - a;
 			}
 		} else if (op == 4 && n > 0) { /* delete a run */
-			size_t at = below(r, n), len = 1 + below(r, 8);
+			size_t at = wsmut_below(r, n),
+			       len = 1 + wsmut_below(r, 8);
 			if (len > n - at)
 				len = n - at;
 			memmove(d + at, d + at + len, n - at - len);
 			n -= len;
 		} else if (n > 0) { /* flip the case of a letter */
-			size_t at = below(r, n);
+			size_t at = wsmut_below(r, n);
 			if ((d[at] | 0x20) >= 'a' && (d[at] | 0x20) <= 'z')
 				d[at] ^= 0x20;
 		}
@@ -936,7 +897,7 @@ static void seed_frame(struct fzl *f, struct seedb *s, uint8_t fin,
 	fr.rsv = rsv;
 	fr.opcode = op;
 	fr.masked = !f->o->listen;
-	uint64_t k = mix64(&f->rng);
+	uint64_t k = wsmut_next(&f->rng);
 	memcpy(fr.mask_key, &k, 4);
 	fr.len_form = WSF_LEN_AUTO;
 	fr.payload_len = len;
@@ -1720,25 +1681,25 @@ int fzl_run(const struct fzl_opts *o, struct fzl_stats *st, char *err,
 	while ((max_iter == 0 || f->iter < max_iter) &&
 	       (end == 0 || clk_now_ns() < end) &&
 	       (o->stop == NULL || !*o->stop)) {
-		uint64_t seed = mix64(&f->rng);
+		uint64_t seed = wsmut_next(&f->rng);
 		uint64_t r = seed;
-		const struct input *a = &f->pool[below(&r, f->npool)];
+		const struct input *a = &f->pool[wsmut_below(&r, f->npool)];
 		size_t n = a->n < FZL_MAX_INPUT ? a->n : FZL_MAX_INPUT;
 		memcpy(buf, a->p, n);
 		if (o->handshake) {
 			n = hs_mutate(buf, n, FZL_MAX_INPUT, &r);
 		} else {
-			if (f->npool > 1 && below(&r, 4) == 0) {
+			if (f->npool > 1 && wsmut_below(&r, 4) == 0) {
 				const struct input *b =
-					&f->pool[below(&r, f->npool)];
+				    &f->pool[wsmut_below(&r, f->npool)];
 				uint8_t tmp[FZL_MAX_INPUT];
-				n = wsmut_crossover(a->p, a->n, b->p, b->n,
-							tmp, FZL_MAX_INPUT,
-							(unsigned)mix64(&r));
+				n = wsmut_crossover(a->p, a->n, b->p, b->n, tmp,
+						    FZL_MAX_INPUT,
+						    (unsigned)wsmut_next(&r));
 				memcpy(buf, tmp, n);
 			}
 			n = wsmut_mutate(&mo, buf, n, FZL_MAX_INPUT,
-					     (unsigned)mix64(&r));
+					     (unsigned)wsmut_next(&r));
 		}
 		f->iter++;
 		struct outcome out;
@@ -1765,7 +1726,7 @@ int fzl_run(const struct fzl_opts *o, struct fzl_stats *st, char *err,
 			continue;
 		}
 		open_failures = 0;
-		if (sig_insert(f, out.sig) || below(&r, 16) == 0)
+		if (sig_insert(f, out.sig) || wsmut_below(&r, 16) == 0)
 			pool_add(f, buf, n, 0);
 		if (out.cls != FZL_NONE && !known(f, &out)) {
 			int s = on_finding(f, &out, buf, n, seed);

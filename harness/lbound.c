@@ -855,6 +855,16 @@ static int l_gsub(lua_State *L)
 	return 2;
 }
 
+/* Calls the library function a wrapper replaces (its upvalue 2) with the
+ * wrapper's arguments; its one result is the wrapper's. */
+static int call_original(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
 /* string.rep: Lua's loops n times even when there is nothing to copy, so
  * string.rep("", 2^62) never returns and allocates nothing.  With
  * something to copy the result has n bytes or more, and the memory
@@ -871,10 +881,7 @@ static int l_rep(lua_State *L)
 	}
 	if (l + lsep < l || l + lsep > (size_t)INT_MAX / (lua_Unsigned)n)
 		return luaL_error(L, "resulting string too large");
-	lua_pushvalue(L, lua_upvalueindex(2));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
-	return 1;
+	return call_original(L);
 }
 
 /* table.move: Lua's copies element by element with no instruction
@@ -896,10 +903,7 @@ static int l_move(lua_State *L)
 		if (h->charge != NULL)
 			h->charge(L, h->ud, (uint64_t)n);
 	}
-	lua_pushvalue(L, lua_upvalueindex(2));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
-	return 1;
+	return call_original(L);
 }
 
 /* setmetatable, refusing finalizers: Lua runs __gc metamethods with hooks

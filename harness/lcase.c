@@ -26,6 +26,7 @@
 #include "lbound.h"
 #include "lcase.h"
 #include "lcase_lib.h"
+#include "rfile.h"
 #include "wsp_err.h"
 
 #define HOOK_STEP 1000
@@ -419,41 +420,18 @@ int lcase_load_file(struct lcase_file *f, const char *path,
 		set_err(err, errlen, path, strerror(errno));
 		return WSP_E_INVAL;
 	}
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
+	char *buf;
+	size_t len;
 	/* Case files are small; refuse anything over 64 MiB. */
-	const size_t max = (size_t)64 << 20;
-	while (buf != NULL) {
-		if (len == cap) {
-			if (cap >= max) {
-				free(buf);
-				fclose(fp);
-				set_err(err, errlen, path,
-					"larger than 64 MiB");
-				return WSP_E_INVAL;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t n = fread(buf + len, 1, cap - len, fp);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	int bad = buf == NULL || ferror(fp);
+	int rc = rfile_read(fp, 65536, (size_t)64 << 20, &buf, &len);
 	fclose(fp);
-	if (bad) {
-		free(buf);
-		set_err(err, errlen, path, "cannot be read");
+	if (rc != 0) {
+		set_err(err, errlen, path,
+			rc == WSP_E_LIMIT ? "larger than 64 MiB"
+					  : "cannot be read");
 		return WSP_E_INVAL;
 	}
-	int rc = lcase_load_buffer(f, path, buf, len, lim, err, errlen);
+	rc = lcase_load_buffer(f, path, buf, len, lim, err, errlen);
 	free(buf);
 	return rc;
 }

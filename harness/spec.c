@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "rfile.h"
 #include "spec.h"
 #include "wsp_err.h"
 
@@ -191,47 +192,20 @@ int spec_read_file(const char *path, char **text, size_t *len, char *err,
 		return WSP_E_INVAL;
 	}
 	/* A spec is a few lines; 16 MiB is far beyond any real one. */
-	const size_t max = (size_t)16 << 20;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	int rc = 0;
-	while (buf != NULL) {
-		if (n == cap) {
-			if (cap >= max) {
-				snprintf(err, errlen, "%s: larger than 16 MiB", path);
-				rc = WSP_E_INVAL;
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		if (got == 0) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "%s: read error", path);
-				rc = WSP_E_INVAL;
-			}
-			break;
-		}
-		n += got;
-	}
+	int rc = rfile_read(f, 4096, (size_t)16 << 20, text, len);
 	fclose(f);
-	if (buf == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return WSP_E_NOMEM;
+	if (rc == WSP_E_LIMIT) {
+		snprintf(err, errlen, "%s: larger than 16 MiB", path);
+		return WSP_E_INVAL;
 	}
-	if (rc != 0) {
-		free(buf);
+	if (rc == WSP_E_NOMEM) {
+		snprintf(err, errlen, "%s: out of memory", path);
 		return rc;
 	}
-	*text = buf;
-	*len = n;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: read error", path);
+		return rc;
+	}
 	return 0;
 }
 

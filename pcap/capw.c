@@ -453,7 +453,7 @@ int capw_conv_close(struct capw_conv *c, int first, struct cap_time ts)
  * A session from a wire log
  */
 
-static struct cap_time at(struct cap_time start, int64_t ns)
+struct cap_time capw_time_at(struct cap_time start, int64_t ns)
 {
 	int64_t total = (int64_t)start.nsec + (ns > 0 ? ns : 0);
 	struct cap_time t;
@@ -483,7 +483,7 @@ int capw_session(struct capw_buf *out, const struct capw_session_cfg *cfg,
 		rc = capw_conv_open(&cv, cfg->start);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		int dir = recs[i].from_client ? 0 : 1;
-		struct cap_time t = at(cfg->start, recs[i].t_ns);
+		struct cap_time t = capw_time_at(cfg->start, recs[i].t_ns);
 		size_t off = 0;
 		while (off < recs[i].len && rc == 0) {
 			size_t k = recs[i].len - off < mss ? recs[i].len - off
@@ -498,7 +498,7 @@ int capw_session(struct capw_buf *out, const struct capw_session_cfg *cfg,
 	}
 	if (rc != 0)
 		return rc;
-	struct cap_time te = at(cfg->start, cfg->end_ns);
+	struct cap_time te = capw_time_at(cfg->start, cfg->end_ns);
 	switch (cfg->end) {
 	case CAPW_END_FIN_CLIENT:
 	case CAPW_END_FIN_SERVER:

@@ -172,6 +172,10 @@ struct capw_session_cfg {
 	int64_t end_ns;          /* when it ended (since start) */
 };
 
+/* start plus ns nanoseconds, the time of a wire record (t_ns counts from
+ * the session's start); a negative ns counts as 0. */
+struct cap_time capw_time_at(struct cap_time start, int64_t ns);
+
 /*
  * Writes a complete capture of one session into out: the pcap header
  * (Ethernet, nanosecond timestamps, snaplen 262144), the TCP handshake at

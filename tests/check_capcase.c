@@ -231,6 +231,46 @@ static void on_ev(const struct dis_event *ev, void *user)
 	f->packet = ev->packet;
 }
 
+struct back_read {
+	struct back *b;
+	const struct capw_ep *client; /* tells the directions apart */
+	struct dis *d;
+	size_t cap; /* of b->p */
+};
+
+/* One packet into b->p and the stream data, then to the dissector. */
+static void back_packet(struct cap_pkt *p, void *user)
+{
+	struct back_read *x = user;
+	struct back *b = x->b;
+	struct pkt_tcp t;
+	ck_assert_int_eq(pkt_decode(p->linktype, p->data, p->caplen,
+				    p->origlen, &t), PKT_TCP);
+	ck_assert_uint_eq(p->caplen, p->origlen);
+	if (b->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		b->p = realloc(b->p, x->cap * sizeof(*b->p));
+		ck_assert_ptr_nonnull(b->p);
+	}
+	struct pk *k = &b->p[b->n++];
+	k->ts = p->ts;
+	k->dir = !(t.sport == x->client->port &&
+		   memcmp(t.src, x->client->addr, 16) == 0);
+	k->flags = t.flags;
+	k->seq = t.seq;
+	k->ack = t.ack;
+	k->len = t.len;
+	k->family = t.family;
+	if (t.len > 0) {
+		uint8_t **dp = &b->data[k->dir];
+		*dp = realloc(*dp, b->dlen[k->dir] + t.len);
+		ck_assert_ptr_nonnull(*dp);
+		memcpy(*dp + b->dlen[k->dir], t.payload, t.len);
+		b->dlen[k->dir] += t.len;
+	}
+	ck_assert_int_eq(dis_packet(x->d, p, on_ev, b), 0);
+}
+
 /* Reads buf[0..len) (modified: the dissector unmasks in place).  client
  * is the client's endpoint, to tell the directions apart. */
 static void read_back(struct back *b, uint8_t *buf, size_t len,
@@ -244,47 +284,8 @@ static void read_back(struct back *b, uint8_t *buf, size_t len,
 	ck_assert_int_eq(dis_init(&d, &cfg), 0);
 	struct cap_reader rd;
 	cap_reader_init(&rd);
-	size_t off = 0, cap = 0;
-	for (;;) {
-		struct cap_pkt p;
-		size_t need;
-		int rc = cap_next(&rd, buf + off, len - off, &p, &need);
-		if (rc <= 0) {
-			b->end_rc = rc == WSP_E_INCOMPLETE
-					    ? cap_end(&rd, buf + off, len - off)
-					    : rc;
-			break;
-		}
-		off += (size_t)rc;
-		if (p.data == NULL)
-			continue;
-		struct pkt_tcp t;
-		ck_assert_int_eq(pkt_decode(p.linktype, p.data, p.caplen,
-					    p.origlen, &t), PKT_TCP);
-		ck_assert_uint_eq(p.caplen, p.origlen);
-		if (b->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			b->p = realloc(b->p, cap * sizeof(*b->p));
-			ck_assert_ptr_nonnull(b->p);
-		}
-		struct pk *k = &b->p[b->n++];
-		k->ts = p.ts;
-		k->dir = !(t.sport == client->port &&
-			   memcmp(t.src, client->addr, 16) == 0);
-		k->flags = t.flags;
-		k->seq = t.seq;
-		k->ack = t.ack;
-		k->len = t.len;
-		k->family = t.family;
-		if (t.len > 0) {
-			uint8_t **dp = &b->data[k->dir];
-			*dp = realloc(*dp, b->dlen[k->dir] + t.len);
-			ck_assert_ptr_nonnull(*dp);
-			memcpy(*dp + b->dlen[k->dir], t.payload, t.len);
-			b->dlen[k->dir] += t.len;
-		}
-		ck_assert_int_eq(dis_packet(&d, &p, on_ev, b), 0);
-	}
+	struct back_read x = {b, client, &d, 0};
+	b->end_rc = tl_cap_each(&rd, buf, len, back_packet, &x);
 	dis_finish(&d, on_ev, b);
 	b->gaps = d.gaps;
 	b->violations = d.violations;
@@ -850,9 +851,7 @@ START_TEST(save_writes_the_file_under_its_final_name)
 	ck_assert_ptr_null(out.pcap);
 	res_case_free(&out);
 	/* Clean up. */
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_rm_rf(dir);
 	wlog_free(&l);
 }
 END_TEST
@@ -960,43 +959,14 @@ END_TEST
 
 /* --- live: run_client --pcap against the echo server in a thread ---- */
 
-struct echo_thread {
-	pthread_t t;
-	struct echo_opts o;
-	volatile int stop;
-	volatile int port;
-	char err[256];
-};
-
-static void on_ready(uint16_t port, void *user)
-{
-	struct echo_thread *e = user;
-	e->port = port;
-}
-
-static void *echo_main(void *arg)
-{
-	struct echo_thread *e = arg;
-	echo_serve(&e->o, e->err, sizeof(e->err));
-	return NULL;
-}
-
 /* The whole path: sess.c takes the socket's endpoints and its closing
  * times, run_play saves the capture, results name it.  Against the echo
  * server wsprobe is the client and the server closes TCP first
  * (R6455-5.5.1-12): its FIN, then ours. */
 START_TEST(live_run_writes_real_endpoints_times_and_ending)
 {
-	struct echo_thread e;
-	memset(&e, 0, sizeof(e));
-	e.o.host = "127.0.0.1";
-	e.o.ready = on_ready;
-	e.o.user = &e;
-	e.o.stop = &e.stop;
-	ck_assert_int_eq(pthread_create(&e.t, NULL, echo_main, &e), 0);
-	for (int i = 0; i < 500 && e.port == 0; i++)
-		usleep(10000);
-	ck_assert_int_ne(e.port, 0);
+	struct tl_echo e;
+	tl_echo_start(&e, NULL, NULL);
 	char dir[] = "/tmp/check_capcase_live.XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	char url[64], err[256];
@@ -1017,8 +987,7 @@ START_TEST(live_run_writes_real_endpoints_times_and_ending)
 	int64_t before = capcase_wall_now_ns();
 	ck_assert_int_eq(run_client(&o, &r, err, sizeof(err)), 0);
 	int64_t after = capcase_wall_now_ns();
-	e.stop = 1;
-	pthread_join(e.t, NULL);
+	tl_echo_stop(&e);
 	ck_assert_uint_eq(r.agents[0].ncases, 1);
 	const struct res_case *c = &r.agents[0].cases[0];
 	ck_assert_int_eq(c->verdict, VD_OK);
@@ -1079,9 +1048,7 @@ START_TEST(live_run_writes_real_endpoints_times_and_ending)
 	ck_assert_uint_eq(b.p[b.n - 2].flags, PKT_FIN | PKT_ACK);
 	back_free(&b);
 	res_free(&r);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_rm_rf(dir);
 }
 END_TEST
 

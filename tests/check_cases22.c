@@ -390,27 +390,36 @@ static void raw_case(const struct raw *o, uint16_t port, const char *id,
  * Certificates
  * ===================================================================== */
 
-struct tmp {
-	char dir[64];
-	char cert[128];
-	char key[128];
-};
-
 /* A throwaway self-signed certificate for localhost and 127.0.0.1. */
-static void make_cert(struct tmp *t)
+static void make_cert(struct tl_certdir *t)
 {
-	snprintf(t->dir, sizeof(t->dir), "/tmp/wsprobe-c22-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t->dir));
-	tl_cert_write(t->dir, "localhost", "DNS:localhost,IP:127.0.0.1", t->cert,
-		      t->key, sizeof(t->cert));
+	tl_certdir_make(t, "DNS:localhost,IP:127.0.0.1");
 }
 
-static void remove_tmp(const struct tmp *t)
+/* The server role over TLS with a throwaway certificate, and a client TLS
+ * context that trusts it. */
+struct tls_srv {
+	struct tl_certdir d;
+	struct srv t;
+	struct net_tls tls;
+};
+
+static void tls_srv_start(struct tls_srv *x, const char *pattern)
 {
-	char cmd[160];
-	ck_assert_int_eq(strncmp(t->dir, "/tmp/wsprobe-c22-", 17), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	ck_assert_int_eq(system(cmd), 0);
+	char err[256];
+	make_cert(&x->d);
+	srv_start(&x->t, pattern, x->d.cert, x->d.key);
+	ck_assert_int_eq(net_tls_client_init(&x->tls, x->d.cert, 0, err,
+					     sizeof(err)),
+			 0);
+}
+
+/* Stops the server (its results stay in x->t) and removes the files. */
+static void tls_srv_stop(struct tls_srv *x)
+{
+	srv_stop(&x->t);
+	net_tls_free(&x->tls);
+	tl_certdir_remove(&x->d);
 }
 
 /* ========================================================================
@@ -671,31 +680,23 @@ END_TEST
 /* wss:// through the proxy: CONNECT in plaintext, then TLS in the tunnel. */
 START_TEST(cases22_proxy_connect_then_tls)
 {
-	struct tmp d;
-	make_cert(&d);
-	struct srv t;
-	srv_start(&t, "22.*", d.cert, d.key);
-	struct net_tls tls;
-	char err[256];
-	ck_assert_int_eq(net_tls_client_init(&tls, d.cert, 0, err, sizeof(err)),
-			 0);
+	struct tls_srv x;
+	tls_srv_start(&x, "22.*");
 	struct raw r;
 	memset(&r, 0, sizeof(r));
 	char auth[64], host[64];
-	snprintf(auth, sizeof(auth), "localhost:%d", t.port);
-	snprintf(host, sizeof(host), "localhost:%d", t.port);
+	snprintf(auth, sizeof(auth), "localhost:%d", x.t.port);
+	snprintf(host, sizeof(host), "localhost:%d", x.t.port);
 	r.connect = auth;
-	r.tls = &tls;
+	r.tls = &x.tls;
 	r.sni = "localhost";
 	r.host = host;
-	raw_case(&r, (uint16_t)t.port, "22.5.1", "tunnel");
-	raw_case(&r, (uint16_t)t.port, "22.3.2", "tunnel");
-	srv_stop(&t);
-	net_tls_free(&tls);
-	remove_tmp(&d);
-	expect_verdict(&t, "tunnel", "22.5.1", VD_OK, "CONNECT localhost:");
-	expect_verdict(&t, "tunnel", "22.3.2", VD_OK, "SNI \"localhost\"");
-	res_free(&t.results);
+	raw_case(&r, (uint16_t)x.t.port, "22.5.1", "tunnel");
+	raw_case(&r, (uint16_t)x.t.port, "22.3.2", "tunnel");
+	tls_srv_stop(&x);
+	expect_verdict(&x.t, "tunnel", "22.5.1", VD_OK, "CONNECT localhost:");
+	expect_verdict(&x.t, "tunnel", "22.3.2", VD_OK, "SNI \"localhost\"");
+	res_free(&x.t.results);
 }
 END_TEST
 
@@ -725,94 +726,46 @@ END_TEST
 
 START_TEST(cases22_tls_and_sni)
 {
-	struct tmp d;
-	make_cert(&d);
-	struct srv t;
-	srv_start(&t, "22.3.*", d.cert, d.key);
-	struct net_tls tls;
-	char err[256];
-	ck_assert_int_eq(net_tls_client_init(&tls, d.cert, 0, err, sizeof(err)),
-			 0);
+	struct tls_srv x;
+	tls_srv_start(&x, "22.3.*");
 	struct client c;
 	memset(&c, 0, sizeof(c));
-	c.tls = &tls;
+	c.tls = &x.tls;
 	c.host = "localhost";
-	play_case(&c, (uint16_t)t.port, "22.3.1", "name");
-	play_case(&c, (uint16_t)t.port, "22.3.2", "name");
+	play_case(&c, (uint16_t)x.t.port, "22.3.1", "name");
+	play_case(&c, (uint16_t)x.t.port, "22.3.2", "name");
 	c.host = "127.0.0.1";
-	play_case(&c, (uint16_t)t.port, "22.3.2", "ip");
+	play_case(&c, (uint16_t)x.t.port, "22.3.2", "ip");
 	/* No SNI although the URL names a host. */
 	struct raw r;
 	memset(&r, 0, sizeof(r));
-	r.tls = &tls;
+	r.tls = &x.tls;
 	char host[96];
-	snprintf(host, sizeof(host), "localhost:%d", t.port);
+	snprintf(host, sizeof(host), "localhost:%d", x.t.port);
 	r.host = host;
-	raw_case(&r, (uint16_t)t.port, "22.3.2", "nosni");
+	raw_case(&r, (uint16_t)x.t.port, "22.3.2", "nosni");
 	/* SNI for another name than the Host header's. */
 	r.sni = "localhost";
-	snprintf(host, sizeof(host), "example.test:%d", t.port);
-	raw_case(&r, (uint16_t)t.port, "22.3.2", "othersni");
-	srv_stop(&t);
-	net_tls_free(&tls);
-	remove_tmp(&d);
-	expect_verdict(&t, "name", "22.3.1", VD_OK, "request and echo over TLS");
-	expect_verdict(&t, "name", "22.3.2", VD_OK, "SNI \"localhost\"");
-	expect_verdict(&t, "ip", "22.3.2", VD_INFORMATIONAL,
+	snprintf(host, sizeof(host), "example.test:%d", x.t.port);
+	raw_case(&r, (uint16_t)x.t.port, "22.3.2", "othersni");
+	tls_srv_stop(&x);
+	expect_verdict(&x.t, "name", "22.3.1", VD_OK,
+		       "request and echo over TLS");
+	expect_verdict(&x.t, "name", "22.3.2", VD_OK, "SNI \"localhost\"");
+	expect_verdict(&x.t, "ip", "22.3.2", VD_INFORMATIONAL,
 		       "the IP address 127.0.0.1 (SNI none)");
-	expect_verdict(&t, "nosni", "22.3.2", VD_FAILED,
+	expect_verdict(&x.t, "nosni", "22.3.2", VD_FAILED,
 		       "no SNI in the TLS handshake to localhost");
-	expect_verdict(&t, "othersni", "22.3.2", VD_FAILED,
+	expect_verdict(&x.t, "othersni", "22.3.2", VD_FAILED,
 		       "the SNI names \"localhost\", the Host header "
 		       "\"example.test\"");
-	res_free(&t.results);
+	res_free(&x.t.results);
 }
 END_TEST
 
 /* ========================================================================
  * Server role: 22.3.3, 22.3.4, 22.4.1, 22.4.2
  * ===================================================================== */
-
-struct echo_th {
-	pthread_t th;
-	struct echo_opts o;
-	volatile int stop;
-	volatile int port;
-	char err[256];
-};
-
-static void echo_ready(uint16_t port, void *user)
-{
-	((struct echo_th *)user)->port = port;
-}
-
-static void *echo_main(void *arg)
-{
-	struct echo_th *e = arg;
-	echo_serve(&e->o, e->err, sizeof(e->err));
-	return NULL;
-}
-
-static void echo_begin(struct echo_th *e, const char *cert, const char *key)
-{
-	memset(e, 0, sizeof(*e));
-	e->o.host = "127.0.0.1";
-	e->o.tls_cert = cert;
-	e->o.tls_key = key;
-	e->o.ready = echo_ready;
-	e->o.user = e;
-	e->o.stop = &e->stop;
-	ck_assert_int_eq(pthread_create(&e->th, NULL, echo_main, e), 0);
-	for (int i = 0; i < 500 && e->port == 0; i++)
-		usleep(10000);
-	ck_assert_msg(e->port != 0, "echo did not start: %s", e->err);
-}
-
-static void echo_end(struct echo_th *e)
-{
-	e->stop = 1;
-	pthread_join(e->th, NULL);
-}
 
 /* Plays the cases matching pattern against url; fills r. */
 static void client_run(const char *url, const char *pattern,
@@ -858,11 +811,11 @@ static void expect_run(const struct res_run *r, const char *id,
 
 START_TEST(cases22_server_role_against_echo)
 {
-	struct tmp d;
+	struct tl_certdir d;
 	make_cert(&d);
-	struct echo_th plain, tls;
-	echo_begin(&plain, NULL, NULL);
-	echo_begin(&tls, d.cert, d.key);
+	struct tl_echo plain, tls;
+	tl_echo_start(&plain, NULL, NULL);
+	tl_echo_start(&tls, d.cert, d.key);
 	char url[64];
 	struct res_run r;
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", plain.port);
@@ -878,9 +831,9 @@ START_TEST(cases22_server_role_against_echo)
 	expect_run(&r, "22.3.3", VD_OK, "101 and echo over TLS");
 	expect_run(&r, "22.3.4", VD_OK, "closed after");
 	res_free(&r);
-	echo_end(&plain);
-	echo_end(&tls);
-	remove_tmp(&d);
+	tl_echo_stop(&plain);
+	tl_echo_stop(&tls);
+	tl_certdir_remove(&d);
 }
 END_TEST
 
@@ -1018,7 +971,7 @@ END_TEST
 /* A server that answers a plaintext handshake on its TLS port. */
 START_TEST(cases22_plaintext_on_tls_port_fails)
 {
-	struct tmp d;
+	struct tl_certdir d;
 	make_cert(&d);
 	struct net_tls tls;
 	char err[256];
@@ -1037,7 +990,7 @@ START_TEST(cases22_plaintext_on_tls_port_fails)
 	res_free(&r);
 	fake_stop(&f);
 	net_tls_free(&tls);
-	remove_tmp(&d);
+	tl_certdir_remove(&d);
 }
 END_TEST
 

@@ -678,26 +678,10 @@ END_TEST
  * TLS
  * ===================================================================== */
 
-struct certdir {
-	char dir[64];
-	char cert[128];
-	char key[128];
-};
-
 /* A self-signed certificate for localhost, 127.0.0.1 and ::1. */
-static void make_cert(struct certdir *cd)
+static void make_cert(struct tl_certdir *cd)
 {
-	snprintf(cd->dir, sizeof(cd->dir), "/tmp/wsprobe-net-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(cd->dir));
-	tl_cert_write(cd->dir, "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1",
-		      cd->cert, cd->key, sizeof(cd->cert));
-}
-
-static void remove_cert(struct certdir *cd)
-{
-	unlink(cd->cert);
-	unlink(cd->key);
-	rmdir(cd->dir);
+	tl_certdir_make(cd, "DNS:localhost,IP:127.0.0.1,IP:::1");
 }
 
 /* What the TLS server thread does after the handshake. */
@@ -784,7 +768,7 @@ static void *tls_server_main(void *arg)
 	return NULL;
 }
 
-static void tls_server_start(struct tls_server *t, const struct certdir *cd,
+static void tls_server_start(struct tls_server *t, const struct tl_certdir *cd,
 			     enum srv_mode mode)
 {
 	memset(t, 0, sizeof(*t));
@@ -825,7 +809,7 @@ static void client_ctx(struct net_tls *ct, const char *cacert, int insecure)
 /* --cacert: the chain and the name "localhost" verify; SNI is sent. */
 START_TEST(tls_cacert_verifies_name_and_sends_sni)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_WAIT_EOF);
@@ -842,7 +826,7 @@ START_TEST(tls_cacert_verifies_name_and_sends_sni)
 	ck_assert_int_eq(t.end, NET_END_TLS_CLOSE_NOTIFY);
 	net_tls_free(&ct);
 	net_tls_free(&ct); /* twice is fine */
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -850,7 +834,7 @@ END_TEST
  * (RFC 6066 section 3). */
 START_TEST(tls_cacert_verifies_ip_literal_without_sni)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_WAIT_EOF);
@@ -864,7 +848,7 @@ START_TEST(tls_cacert_verifies_ip_literal_without_sni)
 	ck_assert_int_eq(t.hs_rc, 0);
 	ck_assert_str_eq(t.sni, "(none)");
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -872,7 +856,7 @@ END_TEST
  * self-signed certificate; the message says so in OpenSSL's words. */
 START_TEST(tls_without_cacert_fails_verification)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_WAIT_EOF);
@@ -894,13 +878,13 @@ START_TEST(tls_without_cacert_fails_verification)
 	ck_assert_int_eq(t.hs_rc, WSP_E_NET_TLS_HANDSHAKE);
 	ck_assert_msg(strstr(t.hs_err, "alert") != NULL, "%s", t.hs_err);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
 START_TEST(tls_insecure_skips_verification)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_WAIT_EOF);
@@ -916,13 +900,13 @@ START_TEST(tls_insecure_skips_verification)
 	ck_assert_int_eq(t.hs_rc, 0);
 	ck_assert_str_eq(t.sni, "wrong.example");
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
 START_TEST(tls_hostname_mismatch_fails)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_WAIT_EOF);
@@ -950,7 +934,7 @@ START_TEST(tls_hostname_mismatch_fails)
 	net_close(&c);
 	tls_server_stop(&t);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -981,7 +965,7 @@ END_TEST
 /* Server side: a client connects and never sends a ClientHello. */
 START_TEST(tls_server_handshake_times_out)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct net_tls st;
 	char err[NET_ERRMSG_MAX];
@@ -1001,7 +985,7 @@ START_TEST(tls_server_handshake_times_out)
 	net_close(&c);
 	net_listener_close(&l);
 	net_tls_free(&st);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -1009,7 +993,7 @@ END_TEST
  * error, not a hang. */
 START_TEST(tls_server_rejects_garbage)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct net_tls st;
 	char err[NET_ERRMSG_MAX];
@@ -1035,7 +1019,7 @@ START_TEST(tls_server_rejects_garbage)
 	net_close(&c);
 	net_listener_close(&l);
 	net_tls_free(&st);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -1043,7 +1027,7 @@ END_TEST
 START_TEST(tls_roundtrip_1mib)
 {
 	const size_t len = 1u << 20;
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_ECHO);
@@ -1067,14 +1051,14 @@ START_TEST(tls_roundtrip_1mib)
 	free(data);
 	free(back);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
 /* close_notify both ways, with the half-closed direction still usable. */
 START_TEST(tls_close_notify_half_close)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_HALF_CLOSE);
@@ -1096,13 +1080,13 @@ START_TEST(tls_close_notify_half_close)
 	ck_assert_int_eq(t.io_rc, 0);
 	ck_assert_int_eq(t.end, NET_END_TLS_CLOSE_NOTIFY);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
 START_TEST(tls_peer_reset_recorded)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_ABORT);
@@ -1118,14 +1102,14 @@ START_TEST(tls_peer_reset_recorded)
 	ck_assert_int_eq(c.end, NET_END_RESET);
 	net_close(&c);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
 /* TCP FIN without close_notify: read returns 0 and says which end. */
 START_TEST(tls_fin_without_close_notify_recorded)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_FIN_NO_NOTIFY);
@@ -1142,7 +1126,7 @@ START_TEST(tls_fin_without_close_notify_recorded)
 	net_close(&c);
 	tls_server_stop(&t);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -1151,7 +1135,7 @@ END_TEST
 START_TEST(tls_write_to_closed_peer_no_sigpipe)
 {
 	signal(SIGPIPE, SIG_DFL);
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_ABORT);
@@ -1185,7 +1169,7 @@ START_TEST(tls_write_to_closed_peer_no_sigpipe)
 	net_close(&c);
 	tls_server_stop(&t);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
@@ -1193,7 +1177,7 @@ END_TEST
  * net_wait_readable must see them anyway (SSL_pending). */
 START_TEST(tls_wait_readable_sees_buffered_bytes)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct tls_server t;
 	tls_server_start(&t, &cd, SRV_SEND_HELLO);
@@ -1216,13 +1200,13 @@ START_TEST(tls_wait_readable_sees_buffered_bytes)
 	tls_server_stop(&t);
 	ck_assert_int_eq(t.io_rc, 0);
 	net_tls_free(&ct);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 
 START_TEST(tls_config_errors_name_the_file)
 {
-	struct certdir cd;
+	struct tl_certdir cd;
 	make_cert(&cd);
 	struct net_tls t;
 	char err[NET_ERRMSG_MAX];
@@ -1254,7 +1238,7 @@ START_TEST(tls_config_errors_name_the_file)
 	net_close(&s);
 	net_listener_close(&l);
 	net_tls_free(&t);
-	remove_cert(&cd);
+	tl_certdir_remove(&cd);
 }
 END_TEST
 

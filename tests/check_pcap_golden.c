@@ -462,6 +462,19 @@ static void b_multi(struct capw_buf *b)
 	close_both(&g[0], 0);
 }
 
+struct ng_to {
+	struct capw_buf *ng;
+	uint32_t iface;
+};
+
+static void ng_packet(struct cap_pkt *pkt, void *user)
+{
+	const struct ng_to *x = user;
+	capw_ng_packet(x->ng, x->iface,
+		       (uint64_t)pkt->ts.sec * 1000000000u + pkt->ts.nsec,
+		       pkt->data, pkt->caplen, pkt->origlen);
+}
+
 /* pcap records of one capture as pcapng enhanced packet blocks. */
 static void ng_append(struct capw_buf *ng, const struct capw_buf *p,
 		      uint32_t iface)
@@ -470,20 +483,8 @@ static void ng_append(struct capw_buf *ng, const struct capw_buf *p,
 	cap_reader_init(&r);
 	uint8_t *copy = malloc(p->len);
 	memcpy(copy, p->p, p->len);
-	size_t off = 0;
-	for (;;) {
-		struct cap_pkt pkt;
-		size_t need;
-		int rc = cap_next(&r, copy + off, p->len - off, &pkt, &need);
-		if (rc <= 0)
-			break;
-		off += (size_t)rc;
-		if (pkt.data != NULL)
-			capw_ng_packet(ng, iface,
-				       (uint64_t)pkt.ts.sec * 1000000000u +
-					       pkt.ts.nsec,
-				       pkt.data, pkt.caplen, pkt.origlen);
-	}
+	struct ng_to x = {ng, iface};
+	tl_cap_each(&r, copy, p->len, ng_packet, &x);
 	free(copy);
 }
 

@@ -142,9 +142,7 @@ START_TEST(rep_write_is_atomic)
 	/* A report directory that is a file is refused with its name. */
 	ck_assert_int_eq(rep_mkdir_p(path, err, sizeof(err)), WSP_E_INVAL);
 	ck_assert_ptr_nonnull(strstr(err, "x.txt"));
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_rm_rf(dir);
 }
 END_TEST
 

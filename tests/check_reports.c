@@ -800,13 +800,6 @@ static const char *const all_files[] = {
 };
 #define NFILES (sizeof(all_files) / sizeof(all_files[0]))
 
-static void rm_rf(const char *dir)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 START_TEST(write_all_is_complete_stable_and_atomic)
 {
 	char dir[] = "/tmp/wsprobe-reports-XXXXXX";
@@ -859,7 +852,7 @@ START_TEST(write_all_is_complete_stable_and_atomic)
 	for (size_t i = 0; i < NFILES; i++)
 		free(first[i]);
 	res_free(&r);
-	rm_rf(dir);
+	tl_rm_rf(dir);
 }
 END_TEST
 

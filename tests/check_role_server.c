@@ -81,11 +81,9 @@ static void make_dir(char *dir, size_t cap)
 
 static void remove_dir(const char *dir)
 {
-	char cmd[128];
 	/* Only the test's own mkdtemp directory. */
 	ck_assert_int_eq(strncmp(dir, "/tmp/wsprobe-rs-", 16), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tl_rm_rf(dir);
 }
 
 /* Fills t with defaults (the caller may change t->o before srv_start). */

@@ -19,48 +19,6 @@
 #include "wsf.h"
 #include "wsp_err.h"
 
-/* --- the echo server in a thread ---------------------------------------- */
-
-struct echo_thread {
-	pthread_t t;
-	struct echo_opts o;
-	volatile int stop;
-	volatile int port;
-	char err[256];
-};
-
-static void on_ready(uint16_t port, void *user)
-{
-	struct echo_thread *e = user;
-	e->port = port;
-}
-
-static void *echo_main(void *arg)
-{
-	struct echo_thread *e = arg;
-	echo_serve(&e->o, e->err, sizeof(e->err));
-	return NULL;
-}
-
-static void echo_start(struct echo_thread *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->o.host = "127.0.0.1";
-	e->o.ready = on_ready;
-	e->o.user = e;
-	e->o.stop = &e->stop;
-	ck_assert_int_eq(pthread_create(&e->t, NULL, echo_main, e), 0);
-	for (int i = 0; i < 500 && e->port == 0; i++)
-		usleep(10000);
-	ck_assert_int_ne(e->port, 0);
-}
-
-static void echo_stop(struct echo_thread *e)
-{
-	e->stop = 1;
-	pthread_join(e->t, NULL);
-}
-
 static int run_against(const char *url, unsigned jobs, const char *path,
 		       double scale, struct res_run *r, char *err)
 {
@@ -89,14 +47,14 @@ static int run_against(const char *url, unsigned jobs, const char *path,
 
 START_TEST(run_embedded_cases_all_ok_against_echo)
 {
-	struct echo_thread e;
-	echo_start(&e);
+	struct tl_echo e;
+	tl_echo_start(&e, NULL, NULL);
 	char url[64], err[256];
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", e.port);
 	struct res_run r1, r3;
 	ck_assert_int_eq(run_against(url, 1, NULL, 1.0, &r1, err), 0);
 	ck_assert_int_eq(run_against(url, 3, NULL, 1.0, &r3, err), 0);
-	echo_stop(&e);
+	tl_echo_stop(&e);
 	ck_assert_uint_eq(r1.nagents, 1);
 	const struct res_agent *a = &r1.agents[0], *b = &r3.agents[0];
 	ck_assert_uint_ge(a->ncases, 247);

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib.h"
+#include "wsp_err.h"
 
 static int hexval(char c)
 {
@@ -189,4 +190,80 @@ void tl_cert_write(const char *dir, const char *cn, const char *san,
 	ck_assert_int_eq(fclose(f), 0);
 	X509_free(x);
 	EVP_PKEY_free(pk);
+}
+
+void tl_certdir_make(struct tl_certdir *cd, const char *san)
+{
+	snprintf(cd->dir, sizeof(cd->dir), "/tmp/wsprobe-cert-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(cd->dir));
+	tl_cert_write(cd->dir, "localhost", san, cd->cert, cd->key,
+		      sizeof(cd->cert));
+}
+
+void tl_certdir_remove(const struct tl_certdir *cd)
+{
+	unlink(cd->cert);
+	unlink(cd->key);
+	rmdir(cd->dir);
+}
+
+void tl_rm_rf(const char *dir)
+{
+	char cmd[600];
+	ck_assert_int_eq(strncmp(dir, "/tmp/", 5), 0);
+	ck_assert_ptr_null(strchr(dir, '\''));
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir),
+			 (int)sizeof(cmd));
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void echo_ready(uint16_t port, void *user)
+{
+	((struct tl_echo *)user)->port = port;
+}
+
+static void *echo_main(void *arg)
+{
+	struct tl_echo *e = arg;
+	echo_serve(&e->o, e->err, sizeof(e->err));
+	return NULL;
+}
+
+void tl_echo_start(struct tl_echo *e, const char *cert, const char *key)
+{
+	memset(e, 0, sizeof(*e));
+	e->o.host = "127.0.0.1";
+	e->o.tls_cert = cert;
+	e->o.tls_key = key;
+	e->o.ready = echo_ready;
+	e->o.user = e;
+	e->o.stop = &e->stop;
+	ck_assert_int_eq(pthread_create(&e->th, NULL, echo_main, e), 0);
+	for (int i = 0; i < 500 && e->port == 0; i++)
+		usleep(10000);
+	ck_assert_msg(e->port != 0, "echo did not start: %s", e->err);
+}
+
+void tl_echo_stop(struct tl_echo *e)
+{
+	e->stop = 1;
+	pthread_join(e->th, NULL);
+}
+
+int tl_cap_each(struct cap_reader *rd, uint8_t *buf, size_t len,
+		void (*fn)(struct cap_pkt *p, void *user), void *user)
+{
+	size_t off = 0;
+	for (;;) {
+		struct cap_pkt p;
+		size_t need;
+		int rc = cap_next(rd, buf + off, len - off, &p, &need);
+		if (rc <= 0)
+			return rc == WSP_E_INCOMPLETE
+				       ? cap_end(rd, buf + off, len - off)
+				       : rc;
+		off += (size_t)rc;
+		if (p.data != NULL)
+			fn(&p, user);
+	}
 }

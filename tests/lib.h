@@ -8,8 +8,10 @@
  * - tl_chunk_*: chunk schedules (all at once, one byte at a time, random
  *   sizes from a seed) for proving that chunking never changes a result.
  * - tl_failmem: a struct wsp_mem whose N-th allocation fails.
- * - tl_cert_write: a throwaway self-signed certificate and key for the TLS
- *   tests.
+ * - tl_cert_write, tl_certdir_*: a throwaway self-signed certificate and key
+ *   for the TLS tests.
+ * - tl_echo_*: wsprobe's echo server in a thread, for the end-to-end tests.
+ * - tl_cap_each: every packet of a capture file, and how the file ended.
  *
  * Every suite exports Suite *<module>_suite(void) from tests/check_<module>.c;
  * the Makefile lists them for check_main.c, so adding a suite needs no edit
@@ -18,11 +20,14 @@
 #ifndef TESTS_LIB_H
 #define TESTS_LIB_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <check.h>
 
+#include "cap.h"
+#include "echo.h"
 #include "wsp_mem.h"
 
 /* Every suite factory, one per tests/check_<module>.c (suites.h is generated
@@ -88,5 +93,46 @@ void tl_failmem_init(struct tl_failmem *f, long fail_at);
  * test on any error. */
 void tl_cert_write(const char *dir, const char *cn, const char *san,
 		   char *cert, char *key, size_t cap);
+
+/* A temporary folder holding a tl_cert_write certificate for "localhost"
+ * (subjectAltName san) and its key. */
+struct tl_certdir {
+	char dir[64];
+	char cert[128]; /* dir/cert.pem */
+	char key[128];  /* dir/key.pem */
+};
+
+/* Creates the folder under /tmp and writes the files; fails the test on
+ * any error.  tl_certdir_remove removes them. */
+void tl_certdir_make(struct tl_certdir *cd, const char *san);
+void tl_certdir_remove(const struct tl_certdir *cd);
+
+/* Removes the folder dir and everything in it (rm -rf); dir must be under
+ * /tmp/ (a test's own mkdtemp folder).  Fails the test otherwise. */
+void tl_rm_rf(const char *dir);
+
+/* wsprobe's echo server (echo_serve) in a thread on 127.0.0.1, any free
+ * port: port is set once it listens. */
+struct tl_echo {
+	pthread_t th;
+	struct echo_opts o;
+	volatile int stop;
+	volatile int port;
+	char err[256];
+};
+
+/* Starts e, TLS with cert and key (both NULL: plain TCP); fails the test
+ * when it is not listening within 5 s.  Stop it with tl_echo_stop. */
+void tl_echo_start(struct tl_echo *e, const char *cert, const char *key);
+void tl_echo_stop(struct tl_echo *e);
+
+/* Reads the capture file buf[0..len) with rd (cap_reader_init'ed by the
+ * caller, which may read its header fields afterwards) record by record,
+ * calling fn(p, user) for every packet (records without one, such as
+ * interface blocks, are skipped).  Returns 0 at a clean end, else the error
+ * the reader stopped with: cap_next's, or cap_end's when the data ends
+ * inside a record.  buf is the caller's; fn may modify the packet bytes. */
+int tl_cap_each(struct cap_reader *rd, uint8_t *buf, size_t len,
+		void (*fn)(struct cap_pkt *p, void *user), void *user);
 
 #endif
