@@ -258,6 +258,11 @@ static int start_decoder(struct sess *s)
 		 * messages of up to 128 KiB per case, in both wsprobe and the
 		 * echo server); how small our output is tests nothing. */
 		dc.level = 1;
+		dc.engine = s->cfg.compressor != 0
+				    ? s->cfg.compressor - 1
+			    : pmd_engine_available(PMD_ENGINE_ISAL)
+				    ? PMD_ENGINE_ISAL
+				    : PMD_ENGINE_ZLIB;
 		pmd_inflate_cfg_init(&ic, (size_t)s->cfg.max_message);
 		pmd_agreed_streams(&s->pmd, s->cfg.role, &dc, &ic);
 		if ((rc = pmd_deflater_new(&s->defl, &dc, NULL)) != 0 ||

@@ -56,6 +56,9 @@ struct sess_cfg {
 	 * sess_next_event before the connection is failed (the echo server:
 	 * echo what was valid, then fail). */
 	int deliver_before_fail;
+	/* permessage-deflate compressor: 0 the fastest built in (ISA-L if
+	 * there, else zlib), or 1 + enum pmd_engine. */
+	int compressor;
 };
 
 /* Server: one way of answering permessage-deflate offers, for a role that

@@ -40,9 +40,14 @@
  */
 #define ZLIB_CONST
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
+
+#ifdef WSP_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "pmd.h"
 #include "wsp_err.h"
@@ -514,9 +519,12 @@ static const unsigned char sync_tail[4] = {0x00, 0x00, 0xff, 0xff};
 
 enum { PH_DATA, PH_FLUSH, PH_TAIL };
 
+struct isal_engine;
+
 struct pmd_deflater {
 	z_stream zs;
 	struct zmem zm;
+	struct isal_engine *isal; /* non-NULL: ISA-L compresses, not zs */
 	int no_takeover;
 	int in_msg;        /* a message has started and is not DONE */
 	int phase;         /* PH_*, within a message */
@@ -534,7 +542,149 @@ void pmd_deflate_cfg_init(struct pmd_deflate_cfg *cfg)
 	cfg->level = Z_DEFAULT_COMPRESSION;
 	cfg->mem_level = 8;
 	cfg->strategy = Z_DEFAULT_STRATEGY;
+	cfg->engine = PMD_ENGINE_ZLIB;
 }
+
+int pmd_engine_available(enum pmd_engine e)
+{
+#ifdef WSP_HAVE_ISAL
+	return e == PMD_ENGINE_ZLIB || e == PMD_ENGINE_ISAL;
+#else
+	return e == PMD_ENGINE_ZLIB;
+#endif
+}
+
+const char *pmd_engine_name(enum pmd_engine e)
+{
+	switch (e) {
+	case PMD_ENGINE_ZLIB:
+		return "zlib";
+	case PMD_ENGINE_ISAL:
+		return "isa-l";
+	}
+	return "?";
+}
+
+/* ------------------------------------------------------------------------
+ * The ISA-L engine (igzip level 1).
+ *
+ * isal_deflate has no Z_BLOCK: its sync flush writes the end of the data
+ * and the 00 00 ff ff marker in one go, into whatever room it is given.
+ * So its output goes to a staging buffer of ours, and the last four bytes
+ * staged are held back until the flush is known to be complete (room left
+ * over, igzip's documented test); they are then the marker, checked and
+ * dropped (R7692-7.2.1-01).  Everything before them is copied out as the
+ * caller's room allows.  Without context takeover the message ends with
+ * FULL_FLUSH instead, which also empties igzip's history, so the next
+ * message refers to nothing before it (R7692-7.2.1-08/11).  hist_bits is
+ * the agreed window, 8 included: igzip never reaches back further
+ * (check_pmd inflates its output with zlib at that window).  An empty
+ * message is the single octet 00 (a stored block header and its padding),
+ * written without calling igzip: the stream is byte-aligned between
+ * messages, and nothing enters the history.
+ */
+#ifdef WSP_HAVE_ISAL
+#define ISAL_STAGE 16384
+#define ISAL_LEVEL_BUF ISAL_DEF_LVL1_DEFAULT
+
+struct isal_engine {
+	struct isal_zstream zs;
+	int no_takeover;
+	int flushed;         /* this message's flush completed, marker gone */
+	size_t stage_len;    /* bytes in stage */
+	size_t stage_pos;    /* bytes of stage already copied out */
+	unsigned char stage[ISAL_STAGE];
+	unsigned char level_buf[ISAL_LEVEL_BUF];
+};
+
+static struct isal_engine *isal_new(const struct pmd_deflate_cfg *cfg,
+				    const struct wsp_mem *mem)
+{
+	struct isal_engine *x = wsp_malloc(mem, sizeof(*x));
+	if (x == NULL)
+		return NULL;
+	memset(x, 0, offsetof(struct isal_engine, stage));
+	isal_deflate_init(&x->zs);
+	x->zs.level = 1;
+	x->zs.level_buf = x->level_buf;
+	x->zs.level_buf_size = ISAL_LEVEL_BUF;
+	x->zs.hist_bits = (uint16_t)cfg->window_bits;
+	x->zs.gzip_flag = IGZIP_DEFLATE;
+	x->zs.end_of_stream = 0;
+	x->no_takeover = cfg->no_context_takeover != 0;
+	return x;
+}
+
+/* One call of pmd_deflate on the ISA-L engine; same contract.  *first is
+ * 1 when this call starts a message. */
+static int isal_deflate_call(struct pmd_deflater *c, int first,
+			     const unsigned char *ip, size_t n, int fin,
+			     unsigned char *op, size_t cap, size_t *ic,
+			     size_t *oc)
+{
+	struct isal_engine *x = c->isal;
+
+	if (first) {
+		x->flushed = 0;
+		x->stage_len = 0;
+		x->stage_pos = 0;
+		if (fin && n == 0) {
+			x->stage[0] = 0x00;
+			x->stage_len = 1;
+			x->flushed = 1;
+		}
+	}
+	for (;;) {
+		/* Copy out what is staged, but for a possible marker. */
+		size_t keep = x->flushed ? 0 : sizeof(sync_tail);
+		size_t staged = x->stage_len - x->stage_pos;
+		if (staged > keep) {
+			size_t k = staged - keep;
+			if (k > cap - *oc)
+				k = cap - *oc;
+			memcpy(op + *oc, x->stage + x->stage_pos, k);
+			x->stage_pos += k;
+			*oc += k;
+			staged -= k;
+		}
+		if (x->flushed)
+			return staged == 0 ? PMD_DONE : PMD_NEED_OUTPUT;
+		if (staged > keep)
+			return PMD_NEED_OUTPUT;
+		if (!fin && *ic == n)
+			return PMD_NEED_INPUT;
+		/* Only the held-back bytes remain: move them to the front. */
+		memmove(x->stage, x->stage + x->stage_pos, staged);
+		x->stage_len = staged;
+		x->stage_pos = 0;
+
+		size_t left = n - *ic;
+		uint32_t ai = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+		int last = fin && ai == left;
+		x->zs.flush = !last ? NO_FLUSH
+			      : x->no_takeover ? FULL_FLUSH : SYNC_FLUSH;
+		x->zs.next_in = ai > 0 ? (uint8_t *)(uintptr_t)(ip + *ic)
+				       : (uint8_t *)(uintptr_t)sync_tail;
+		x->zs.avail_in = ai;
+		x->zs.next_out = x->stage + x->stage_len;
+		x->zs.avail_out = (uint32_t)(ISAL_STAGE - x->stage_len);
+		if (isal_deflate(&x->zs) != COMP_OK)
+			return WSP_E_INTERNAL;
+		*ic += ai - x->zs.avail_in;
+		x->stage_len = ISAL_STAGE - x->zs.avail_out;
+		if (last && x->zs.avail_in == 0 &&
+		    (x->zs.avail_out > 0 ||
+		     x->zs.internal_state.state == ZSTATE_NEW_HDR)) {
+			if (x->stage_len < sizeof(sync_tail) ||
+			    memcmp(x->stage + x->stage_len - sizeof(sync_tail),
+				   sync_tail, sizeof(sync_tail)) != 0)
+				return WSP_E_INTERNAL;
+			x->stage_len -= sizeof(sync_tail);
+			x->flushed = 1;
+		}
+	}
+}
+#endif
 
 int pmd_deflater_new(struct pmd_deflater **out,
 		     const struct pmd_deflate_cfg *cfg,
@@ -544,12 +694,27 @@ int pmd_deflater_new(struct pmd_deflater **out,
 	    cfg->level < -1 || cfg->level > 9 || cfg->mem_level < 1 ||
 	    cfg->mem_level > 9 || cfg->strategy < 0 || cfg->strategy > Z_FIXED)
 		return WSP_E_INVAL;
+	if (cfg->engine != PMD_ENGINE_ZLIB &&
+	    (!pmd_engine_available(cfg->engine) ||
+	     (cfg->level != -1 && cfg->level != 1)))
+		return WSP_E_INVAL;
 	*out = NULL;
 	struct pmd_deflater *c = wsp_malloc(mem, sizeof(*c));
 	if (c == NULL)
 		return WSP_E_NOMEM;
 	memset(c, 0, sizeof(*c));
 	c->zm.mem = mem;
+#ifdef WSP_HAVE_ISAL
+	if (cfg->engine == PMD_ENGINE_ISAL) {
+		c->isal = isal_new(cfg, mem);
+		if (c->isal == NULL) {
+			wsp_free(mem, c);
+			return WSP_E_NOMEM;
+		}
+		*out = c;
+		return 0;
+	}
+#endif
 	c->zs.zalloc = z_alloc;
 	c->zs.zfree = z_free;
 	c->zs.opaque = &c->zm;
@@ -571,7 +736,10 @@ void pmd_deflater_free(struct pmd_deflater *c)
 {
 	if (c == NULL)
 		return;
-	deflateEnd(&c->zs);
+	if (c->isal != NULL)
+		wsp_free(c->zm.mem, c->isal);
+	else
+		deflateEnd(&c->zs);
 	wsp_free(c->zm.mem, c);
 }
 
@@ -600,6 +768,19 @@ int pmd_deflate(struct pmd_deflater *c, const void *in, size_t n, int fin,
 	if (op == NULL || cap == 0 || (ip == NULL && n > 0))
 		return WSP_E_INVAL;
 
+#ifdef WSP_HAVE_ISAL
+	if (c->isal != NULL) {
+		int first = !c->in_msg;
+		c->in_msg = 1;
+		status = isal_deflate_call(c, first, ip, n, fin, op, cap, &ic,
+					   &oc);
+		if (status < 0)
+			return deflate_fail(c, status);
+		if (status == PMD_DONE)
+			c->in_msg = 0;
+		goto done;
+	}
+#endif
 	if (!c->in_msg) {
 		/* R7692-7.2.1-08/11: a fresh window per message. */
 		if (c->no_takeover && c->dirty &&

@@ -222,12 +222,30 @@ enum pmd_status {
 	PMD_DONE = 2         /* fin given and the whole message is out */
 };
 
+/* Compressor engines.  zlib is always built in.  ISA-L (Intel's igzip,
+ * Debian libisal-dev) is there when the build found it (WSP_HAVE_ISAL):
+ * its level 1 compresses the 12.x/13.x data sets about four times faster
+ * than zlib's level 1 and still writes LZ77 matches over the whole agreed
+ * window and dynamic Huffman blocks (bench/bench_pmd.c measures both). */
+enum pmd_engine {
+	PMD_ENGINE_ZLIB = 0,
+	PMD_ENGINE_ISAL = 1
+};
+
+/* 1 if engine e is built in, else 0. */
+int pmd_engine_available(enum pmd_engine e);
+/* "zlib", "isa-l", or "?" for an unknown value. */
+const char *pmd_engine_name(enum pmd_engine e);
+
 struct pmd_deflate_cfg {
 	int window_bits;         /* 8..15 (8 runs zlib with 9, see above) */
 	int no_context_takeover; /* 1: a fresh window for every message */
-	int level;               /* zlib level 0..9, or -1 for zlib's 6 */
-	int mem_level;           /* zlib memLevel 1..9 */
-	int strategy;            /* zlib strategy number (0 = default) */
+	int level;               /* zlib level 0..9, or -1 for zlib's 6;
+				    ISA-L: -1 or 1 (its level 1) */
+	int mem_level;           /* zlib memLevel 1..9 (ISA-L: ignored) */
+	int strategy;            /* zlib strategy number (0 = default;
+				    ISA-L: ignored) */
+	int engine;              /* enum pmd_engine; PMD_ENGINE_ZLIB */
 };
 
 struct pmd_inflate_cfg {
@@ -242,8 +260,9 @@ struct pmd_inflate_cfg {
 	enum wsp_role peer;
 };
 
-/* Defaults: window 15, context takeover, level -1, memLevel 8, strategy 0;
- * for the inflater, max_message as given and peer WSP_ROLE_ANY. */
+/* Defaults: window 15, context takeover, level -1, memLevel 8, strategy 0,
+ * engine zlib; for the inflater, max_message as given and peer
+ * WSP_ROLE_ANY. */
 void pmd_deflate_cfg_init(struct pmd_deflate_cfg *cfg);
 void pmd_inflate_cfg_init(struct pmd_inflate_cfg *cfg, size_t max_message);
 
@@ -261,8 +280,9 @@ struct pmd_deflater;
 struct pmd_inflater;
 
 /* Create and free.  new returns 0 and sets *out, WSP_E_INVAL for cfg
- * values out of range, or WSP_E_NOMEM.  mem may be NULL (the C library's
- * allocator); it must outlive the object.  free accepts NULL. */
+ * values out of range (an engine not built in included), or WSP_E_NOMEM.
+ * mem may be NULL (the C library's allocator); it must outlive the object.
+ * free accepts NULL. */
 int pmd_deflater_new(struct pmd_deflater **out,
 		     const struct pmd_deflate_cfg *cfg,
 		     const struct wsp_mem *mem);
@@ -283,7 +303,9 @@ void pmd_inflater_free(struct pmd_inflater *d);
  * blocks ending in a sync flush with its 00 00 ff ff removed, or the single
  * octet 00 for an empty message (RFC 7692 section 7.2.3.6).  For levels
  * 1..9 the bytes do not depend on the slicing of input or output; level 0
- * (stored blocks) sizes its blocks by the output room.  Non-final fragments
+ * (stored blocks) sizes its blocks by the output room.  With the ISA-L
+ * engine they do not depend on the output slicing, but may on the input
+ * slicing (igzip compresses what it has been given).  Non-final fragments
  * may be sent from any prefix of the output (R7692-7.2.1-06).
  * Errors: WSP_E_INVAL (cap == 0, or NULL pointers with non-zero sizes),
  * WSP_E_NOMEM, WSP_E_INTERNAL.  After an error the object only returns that

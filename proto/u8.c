@@ -174,6 +174,27 @@ static inline int block_is_ascii(const uint8_t *p)
 }
 #endif
 
+/* How many bytes of p[0..avail) from the first, which is ASCII, are ASCII
+ * before the next non-ASCII byte, up to 8 (at least 1).  Text with a
+ * non-ASCII letter every few dozen bytes (names, accents) defeats the
+ * 64-byte blocks; this keeps its ASCII stretches at a word per step. */
+static inline size_t ascii_run(const uint8_t *p, size_t avail)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+	defined(__GNUC__)
+	if (avail >= 8) {
+		uint64_t w;
+		memcpy(&w, p, sizeof(w));
+		uint64_t hi = w & 0x8080808080808080ull;
+		return hi == 0 ? 8 : (size_t)__builtin_ctzll(hi) / 8;
+	}
+#else
+	(void)p;
+#endif
+	(void)avail;
+	return 1;
+}
+
 /* --------------------------------------------------------------------------
  * The multi-byte fast path: between code points, with at least four bytes
  * left, step over whole sequences that are plainly valid, at most about
@@ -190,7 +211,7 @@ static size_t skip_valid(const uint8_t *p, size_t i, size_t n)
 	while (i < lim) {
 		uint8_t b0 = p[i];
 		if (b0 < 0x80) {
-			i++;
+			i += ascii_run(p + i, n - i);
 			continue;
 		}
 		uint8_t b1 = p[i + 1];

@@ -28,10 +28,12 @@
 #include "wsf.h"
 #include "wsp_err.h"
 
-/* Decoder states. */
+/* Decoder states.  ST_IDLE sits between frames (no header byte kept), so
+ * the common case, a new frame at the start of the buffer, costs one test. */
 enum {
-	ST_HEADER = 0, /* collecting header bytes (d->hlen of them so far) */
-	ST_PAYLOAD = 1 /* d->remaining payload bytes still to come */
+	ST_IDLE = 0,    /* between frames: d->hlen is 0 */
+	ST_HEADER = 1,  /* d->hlen (1..13) header bytes collected in d->hbuf */
+	ST_PAYLOAD = 2  /* d->remaining payload bytes still to come */
 };
 
 /* The largest payload a control frame may carry (R6455-5.5-01). */

@@ -11,7 +11,9 @@
 # and exits 1.  It exits 0 at once when nothing is missing.
 set -eu
 
-build="gcc make pkg-config libc6-dev libssl-dev zlib1g-dev libpcap-dev liblua5.4-dev libjansson-dev"
+# libisal-dev (Intel ISA-L) is the fast permessage-deflate compressor; the
+# build works without it (zlib only), just slower on categories 12 and 13.
+build="gcc make pkg-config libc6-dev libssl-dev zlib1g-dev libisal-dev libpcap-dev liblua5.4-dev libjansson-dev"
 # The integration tests' peers (tests/integration/): Debian's python3 with
 # python3-websockets, node and npm for the npm package ws, openssl for the
 # test certificate, GNU time for the memory check.
