@@ -264,6 +264,7 @@ static int start_decoder(struct sess *s)
 				    ? PMD_ENGINE_ISAL
 				    : PMD_ENGINE_ZLIB;
 		pmd_inflate_cfg_init(&ic, (size_t)s->cfg.max_message);
+		ic.engine = dc.engine;
 		pmd_agreed_streams(&s->pmd, s->cfg.role, &dc, &ic);
 		if ((rc = pmd_deflater_new(&s->defl, &dc, NULL)) != 0 ||
 		    (rc = pmd_inflater_new(&s->infl, &ic, NULL)) != 0)

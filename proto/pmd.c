@@ -520,6 +520,7 @@ static const unsigned char sync_tail[4] = {0x00, 0x00, 0xff, 0xff};
 enum { PH_DATA, PH_FLUSH, PH_TAIL };
 
 struct isal_engine;
+struct isal_inflater;
 
 struct pmd_deflater {
 	z_stream zs;
@@ -858,6 +859,7 @@ done:
 struct pmd_inflater {
 	z_stream zs;
 	struct zmem zm;
+	struct isal_inflater *isal; /* non-NULL: ISA-L decompresses */
 	int wbits;
 	int no_takeover;
 	enum wsp_role peer;
@@ -875,12 +877,186 @@ struct pmd_inflater {
 	unsigned char *dict; /* window copy for BFINAL restarts, lazy */
 };
 
+/* The ISA-L decompressor (igzip's isal_inflate), same contract.
+ *
+ * It follows the zlib engine's steps: payload slices, then 00 00 ff ff,
+ * room capped one byte past the limit.  Differences:
+ *   - igzip keeps the history itself and enforces hist_bits exactly, so a
+ *     distance beyond the agreed window is reported whatever the slicing
+ *     (zlib: best effort, see the top of this file).
+ *   - After a BFINAL=1 block igzip stops (ISAL_BLOCK_INPUT_DONE/FINISH)
+ *     with the history intact; setting the block state back to "new
+ *     header" continues the stream from the next byte with that history,
+ *     the model RFC 7692 section 7.2.3.4 asks for (zlib: a new stream fed
+ *     the old window).
+ *   - "Between blocks with no bits held" is block_state NEW_HDR or HDR
+ *     with an empty bit buffer and no partial header kept aside.
+ *   - Errors: ISAL_INVALID_LOOKBACK, and ISAL_INVALID_SYMBOL when the
+ *     window is under 2^15 (igzip's answer to a distance past hist_bits),
+ *     are classified like zlib's "invalid distance too far back"; so a
+ *     stream with a never-assigned code under a small window is named a
+ *     window or takeover violation rather than corrupt data (a failure
+ *     either way).  Every other error is WSP_E_PMD_CORRUPT.
+ * igzip and zlib do not reject exactly the same malformed streams (e.g.
+ * over-subscribed or incomplete Huffman codes); check_pmd and fuzz_inflate
+ * hold both to the same output on every stream both accept. */
+#ifdef WSP_HAVE_ISAL
+struct isal_inflater {
+	struct inflate_state st;
+};
+
+static void isal_inflater_init(struct pmd_inflater *d)
+{
+	isal_inflate_init(&d->isal->st);
+	d->isal->st.crc_flag = ISAL_DEFLATE;
+	d->isal->st.hist_bits = (uint32_t)d->wbits;
+}
+
+static int isal_finished(const struct inflate_state *st)
+{
+	return st->block_state == ISAL_BLOCK_INPUT_DONE ||
+	       st->block_state == ISAL_BLOCK_FINISH;
+}
+
+static int isal_lookback_error(const struct pmd_inflater *d)
+{
+	size_t wsize = (size_t)1 << d->wbits;
+	if (d->peer == WSP_ROLE_ANY)
+		return WSP_E_PMD_CORRUPT;
+	if (d->hist >= wsize)
+		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_WINDOW
+						  : WSP_E_PMD_SERVER_WINDOW;
+	if (d->no_takeover)
+		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_TAKEOVER
+						  : WSP_E_PMD_SERVER_TAKEOVER;
+	return WSP_E_PMD_CORRUPT;
+}
+
+static int isal_inflate_call(struct pmd_inflater *d, const unsigned char *ip,
+			     size_t n, int fin, unsigned char *op, size_t cap,
+			     size_t *icp, size_t *ocp)
+{
+	struct inflate_state *st = &d->isal->st;
+	size_t ic = 0, oc = 0;
+	int status = PMD_NEED_INPUT;
+
+	for (;;) {
+		const unsigned char *src = NULL;
+		size_t avail = 0;
+		int is_tail = 0;
+		if (ic < n) {
+			src = ip + ic;
+			avail = n - ic;
+		} else if (fin && d->tail_used < sizeof(sync_tail)) {
+			src = sync_tail + d->tail_used;
+			avail = sizeof(sync_tail) - d->tail_used;
+			is_tail = 1;
+		}
+		/* igzip may have read whole bytes past a BFINAL=1 block
+		 * into its bit buffer before stopping: they are still to
+		 * be decoded. */
+		int buffered = isal_finished(st) && st->read_in_length >= 8;
+		if (src == NULL && !d->pending && !buffered)
+			break;
+		if (isal_finished(st)) {
+			if (src == NULL && !buffered)
+				break;
+			/* More blocks after a BFINAL=1 one: go on with the
+			 * same history from the next byte (see above). */
+			int drop = st->read_in_length % 8;
+			st->read_in >>= drop;
+			st->read_in_length -= drop;
+			st->block_state = ISAL_BLOCK_NEW_HDR;
+			st->bfinal = 0;
+		}
+		if (d->msg_out > d->max) {
+			status = WSP_E_PMD_TOO_BIG;
+			goto out;
+		}
+		size_t room = cap - oc;
+		size_t left = d->max - d->msg_out;
+		if (left < room)
+			room = left + 1;
+		if (room == 0) {
+			status = PMD_NEED_OUTPUT;
+			goto out;
+		}
+		uint32_t ai = avail > UINT32_MAX ? UINT32_MAX : (uint32_t)avail;
+		uint32_t ao = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+		st->next_in = (uint8_t *)(uintptr_t)(src != NULL ? src
+								 : sync_tail);
+		st->avail_in = src != NULL ? ai : 0;
+		st->next_out = op + oc;
+		st->avail_out = ao;
+		int r = isal_inflate(st);
+		size_t used = (src != NULL ? ai : 0) - st->avail_in;
+		size_t made = ao - st->avail_out;
+		if (is_tail)
+			d->tail_used += (unsigned)used;
+		else
+			ic += used;
+		oc += made;
+		d->msg_out += made;
+		d->hist = made > SIZE_MAX - d->hist ? SIZE_MAX : d->hist + made;
+		d->pending = st->avail_out == 0;
+		if (d->msg_out > d->max) {
+			status = WSP_E_PMD_TOO_BIG;
+			goto out;
+		}
+		/* With hist_bits under 15 igzip reports a distance past the
+		 * window as an invalid symbol (measured, isa-l 2.30); the only
+		 * other invalid symbols are the codes DEFLATE never assigns
+		 * (286, 287; distance 30, 31). */
+		if (r == ISAL_INVALID_LOOKBACK ||
+		    (r == ISAL_INVALID_SYMBOL && d->wbits < 15)) {
+			status = isal_lookback_error(d);
+			goto out;
+		}
+		if (r < 0) {
+			status = r == ISAL_INVALID_BLOCK ||
+					 r == ISAL_INVALID_SYMBOL
+				 ? WSP_E_PMD_CORRUPT
+				 : WSP_E_INTERNAL;
+			goto out;
+		}
+		if (used == 0 && made == 0) {
+			if (src != NULL && !isal_finished(st)) {
+				status = WSP_E_INTERNAL;
+				goto out;
+			}
+			d->pending = 0;
+		}
+	}
+	if (!fin) {
+		status = PMD_NEED_INPUT;
+		goto out;
+	}
+	/* igzip parks in ISAL_BLOCK_HDR when it has looked for a next
+	 * header and found no input: with no bits and no header bytes kept,
+	 * that is a block boundary too. */
+	if (!((st->block_state == ISAL_BLOCK_NEW_HDR ||
+	       st->block_state == ISAL_BLOCK_HDR) &&
+	      st->read_in_length == 0 && st->tmp_in_size == 0) &&
+	    !isal_finished(st)) {
+		status = WSP_E_PMD_UNTERMINATED;
+		goto out;
+	}
+	d->in_msg = 0;
+	status = PMD_DONE;
+out:
+	*icp = ic;
+	*ocp = oc;
+	return status;
+}
+#endif
+
 void pmd_inflate_cfg_init(struct pmd_inflate_cfg *cfg, size_t max_message)
 {
 	cfg->window_bits = 15;
 	cfg->no_context_takeover = 0;
 	cfg->max_message = max_message;
 	cfg->peer = WSP_ROLE_ANY;
+	cfg->engine = PMD_ENGINE_ZLIB;
 }
 
 int pmd_inflater_new(struct pmd_inflater **out,
@@ -889,7 +1065,9 @@ int pmd_inflater_new(struct pmd_inflater **out,
 {
 	if (out == NULL || cfg == NULL || !bits_ok(cfg->window_bits) ||
 	    (cfg->peer != WSP_ROLE_ANY && cfg->peer != WSP_ROLE_CLIENT &&
-	     cfg->peer != WSP_ROLE_SERVER))
+	     cfg->peer != WSP_ROLE_SERVER) ||
+	    (cfg->engine != PMD_ENGINE_ZLIB &&
+	     !pmd_engine_available(cfg->engine)))
 		return WSP_E_INVAL;
 	*out = NULL;
 	struct pmd_inflater *d = wsp_malloc(mem, sizeof(*d));
@@ -897,13 +1075,25 @@ int pmd_inflater_new(struct pmd_inflater **out,
 		return WSP_E_NOMEM;
 	memset(d, 0, sizeof(*d));
 	d->zm.mem = mem;
-	d->zs.zalloc = z_alloc;
-	d->zs.zfree = z_free;
-	d->zs.opaque = &d->zm;
 	d->wbits = cfg->window_bits;
 	d->no_takeover = cfg->no_context_takeover != 0;
 	d->peer = cfg->peer;
 	d->max = cfg->max_message;
+#ifdef WSP_HAVE_ISAL
+	if (cfg->engine == PMD_ENGINE_ISAL) {
+		d->isal = wsp_malloc(mem, sizeof(*d->isal));
+		if (d->isal == NULL) {
+			wsp_free(mem, d);
+			return WSP_E_NOMEM;
+		}
+		isal_inflater_init(d);
+		*out = d;
+		return 0;
+	}
+#endif
+	d->zs.zalloc = z_alloc;
+	d->zs.zfree = z_free;
+	d->zs.opaque = &d->zm;
 	/* Raw inflate: no zlib header, no checksum (RFC 7692 uses bare
 	 * RFC 1951 blocks).  zlib allocates the window on first output. */
 	int zr = inflateInit2(&d->zs, -d->wbits);
@@ -919,7 +1109,10 @@ void pmd_inflater_free(struct pmd_inflater *d)
 {
 	if (d == NULL)
 		return;
-	inflateEnd(&d->zs);
+	if (d->isal != NULL)
+		wsp_free(d->zm.mem, d->isal);
+	else
+		inflateEnd(&d->zs);
 	wsp_free(d->zm.mem, d->dict);
 	wsp_free(d->zm.mem, d);
 }
@@ -939,6 +1132,11 @@ int pmd_inflater_reset(struct pmd_inflater *d)
 {
 	if (d->err == WSP_E_NOMEM || d->err == WSP_E_INTERNAL)
 		return d->err;
+#ifdef WSP_HAVE_ISAL
+	if (d->isal != NULL)
+		isal_inflater_init(d);
+	else
+#endif
 	if (inflateReset(&d->zs) != Z_OK)
 		return inflate_fail(d, WSP_E_INTERNAL);
 	d->err = 0;
@@ -1023,6 +1221,11 @@ int pmd_inflate(struct pmd_inflater *d, const void *in, size_t n, int fin,
 		 * starts with an empty window; with it the window carries
 		 * over (R7692-7.2.2-03/05). */
 		if (d->no_takeover) {
+#ifdef WSP_HAVE_ISAL
+			if (d->isal != NULL)
+				isal_inflater_init(d);
+			else
+#endif
 			if (d->dirty && inflateReset(&d->zs) != Z_OK)
 				return inflate_fail(d, WSP_E_INTERNAL);
 			d->ended = 0;
@@ -1035,6 +1238,17 @@ int pmd_inflate(struct pmd_inflater *d, const void *in, size_t n, int fin,
 		d->tail_used = 0;
 		d->pending = 0;
 	}
+
+#ifdef WSP_HAVE_ISAL
+	if (d->isal != NULL) {
+		status = isal_inflate_call(d, ip, n, fin, op, cap, &ic, &oc);
+		if (status < 0)
+			return inflate_fail(d, status);
+		*consumed = ic;
+		*produced = oc;
+		return status;
+	}
+#endif
 
 	for (;;) {
 		const unsigned char *src = NULL;

@@ -258,6 +258,7 @@ struct pmd_inflate_cfg {
 	 * a window or takeover violation.  WSP_ROLE_ANY reports them as
 	 * WSP_E_PMD_CORRUPT. */
 	enum wsp_role peer;
+	int engine;              /* enum pmd_engine; PMD_ENGINE_ZLIB */
 };
 
 /* Defaults: window 15, context takeover, level -1, memLevel 8, strategy 0,
