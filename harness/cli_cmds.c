@@ -42,7 +42,7 @@ static void catch_stop_signals(void)
  * wsprobe echo
  */
 
-enum { E_LISTEN, E_CERT, E_KEY, E_MAXMSG, E_PORTFILE };
+enum { E_LISTEN, E_CERT, E_KEY, E_MAXMSG, E_PORTFILE, E_ENGINE };
 
 static const struct cli_opt echo_table[] = {
 	{"listen", 'l', 1, "HOST:PORT", "address to listen on (port 0: any free port)", E_LISTEN},
@@ -50,6 +50,7 @@ static const struct cli_opt echo_table[] = {
 	{"tls-key", 0, 1, "FILE", "the PEM private key for --tls-cert", E_KEY},
 	{"max-message", 0, 1, "BYTES", "largest message accepted (default 67108864); larger ones are closed with 1009", E_MAXMSG},
 	{"port-file", 0, 1, "FILE", "write the port listened on into FILE once listening", E_PORTFILE},
+	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", E_ENGINE},
 };
 
 struct echo_args {
@@ -82,6 +83,9 @@ static int echo_set(void *ctx, int id, const char *val, char *err, size_t errlen
 	case E_PORTFILE:
 		a->port_file = val;
 		return 0;
+	case E_ENGINE:
+		return cli_set_deflate_engine(val, &a->o.compressor, "echo: ",
+					      err, errlen);
 	}
 	return -1;
 }
@@ -145,7 +149,7 @@ int cli_echo(int argc, char **argv)
 
 enum {
 	C_CASES, C_EXCLUDE, C_AGENT, C_JOBS, C_SCALE, C_REPORT, C_SEED, C_CACERT,
-	C_INSECURE, C_MAXMSG, C_URL, C_QUIET, C_SPEC, C_BASELINE, C_PCAP,
+	C_INSECURE, C_MAXMSG, C_ENGINE, C_URL, C_QUIET, C_SPEC, C_BASELINE, C_PCAP,
 	C_PCAPMAX
 };
 
@@ -160,6 +164,7 @@ static const struct cli_opt client_table[] = {
 	{"cacert", 0, 1, "FILE", "wss://: trust the PEM certificates in FILE", C_CACERT},
 	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer (default 67108864)", C_MAXMSG},
+	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", C_ENGINE},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"spec", 's', 1, "FILE", "Autobahn's fuzzingclient.json: servers, cases, exclude-cases, exclude-agent-cases, outdir", C_SPEC},
 	{"baseline", 'b', 1, "FILE", "expected verdicts (wsprobe report DIR --make-baseline): exit 1 only when a case is worse", C_BASELINE},
@@ -179,6 +184,7 @@ static const struct cli_opt run_table[] = {
 	{"cacert", 0, 1, "FILE", "wss://: trust the PEM certificates in FILE", C_CACERT},
 	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer", C_MAXMSG},
+	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", C_ENGINE},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"baseline", 'b', 1, "FILE", "expected verdicts: exit 1 only when a case is worse", C_BASELINE},
 	{"pcap", 0, 0, NULL, "write each case's traffic as DIR/pcap/CASEID.pcap (plaintext even over TLS)", C_PCAP},
@@ -192,6 +198,7 @@ struct client_args {
 	const char *url;
 	uint64_t jobs, seed, max_message;
 	int seed_given, insecure, quiet;
+	int compressor;
 	double scale;
 	const char *cacert;
 	const char *spec;
@@ -238,6 +245,9 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 		return 0;
 	case C_MAXMSG:
 		return cli_set_max_message(val, &a->max_message, "", err, errlen);
+	case C_ENGINE:
+		return cli_set_deflate_engine(val, &a->compressor, "", err,
+					      errlen);
 	case C_URL:
 		a->url = val;
 		return 0;
@@ -418,6 +428,7 @@ static int client_like(int argc, char **argv, int is_run)
 		o.timeout_scale = a.scale;
 		o.seed = a.seed;
 		o.max_message = a.max_message;
+		o.compressor = a.compressor;
 		o.cacert = a.cacert;
 		o.insecure = a.insecure;
 		o.progress = 1;

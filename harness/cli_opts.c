@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pmd.h"
 #include "cli_opts.h"
 
 static const struct cli_opt *find_long(const struct cli_opt *opts, size_t n,
@@ -252,6 +253,29 @@ int cli_set_scale(const char *val, double *scale, const char *pre, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+int cli_set_deflate_engine(const char *val, int *engine, const char *pre,
+			   char *err, size_t errlen)
+{
+	static const enum pmd_engine all[] = {PMD_ENGINE_ZLIB,
+					      PMD_ENGINE_ISAL};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(val, pmd_engine_name(all[i])) != 0)
+			continue;
+		if (!pmd_engine_available(all[i])) {
+			snprintf(err, errlen, "%s--deflate-engine: %s is not "
+					      "built into this wsprobe (it "
+					      "needs libisal-dev at build "
+					      "time)", pre, val);
+			return -1;
+		}
+		*engine = 1 + (int)all[i];
+		return 0;
+	}
+	snprintf(err, errlen, "%s--deflate-engine takes zlib or isa-l, not "
+			      "'%s'", pre, val);
+	return -1;
 }
 
 int cli_set_max_message(const char *val, uint64_t *max, const char *pre,

@@ -97,6 +97,11 @@ int cli_set_seed(const char *val, uint64_t *seed, int *given,
 int cli_set_scale(const char *val, double *scale, const char *pre, char *err,
 		  size_t errlen);
 
+/* --deflate-engine: "zlib" or "isa-l" (built in) into *engine as
+ * 1 + enum pmd_engine, sess_cfg.compressor's encoding. */
+int cli_set_deflate_engine(const char *val, int *engine, const char *pre,
+			   char *err, size_t errlen);
+
 /* --max-message: 1 to 2^40 bytes into *max. */
 int cli_set_max_message(const char *val, uint64_t *max, const char *pre,
 			char *err, size_t errlen);

@@ -42,6 +42,7 @@ static void *serve_conn(void *arg)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = WSP_ROLE_SERVER;
 	cfg.max_message = o->max_message;
+	cfg.compressor = o->compressor;
 	cfg.record = 1;
 	cfg.deliver_before_fail = 1;
 	cfg.wirelog_max = SIZE_MAX; /* no wire log: a server keeps nothing */

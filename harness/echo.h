@@ -24,6 +24,7 @@ struct echo_opts {
 	const char *tls_cert;   /* both or neither */
 	const char *tls_key;
 	uint64_t max_message;   /* 0: 64 MiB */
+	int compressor;         /* sess_cfg.compressor */
 	int64_t idle_timeout_ms; /* an idle client is closed (0: 60 s) */
 	/* Called once listening, with the bound port (may be NULL). */
 	void (*ready)(uint16_t port, void *user);

@@ -949,6 +949,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 	cfg.role = WSP_ROLE_SERVER;
 	cfg.seed = o->seed;
 	cfg.max_message = o->max_message;
+	cfg.compressor = o->compressor;
 	cfg.timeout_scale = o->timeout_scale;
 	cfg.open_timeout_ms = hs_ms;
 	cfg.record = 1;

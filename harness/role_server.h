@@ -72,6 +72,7 @@ struct run_server_opts {
 	uint64_t seed;               /* per-case seeds come from it */
 	double timeout_scale;        /* every timer (0: 1.0) */
 	uint64_t max_message;        /* largest message accepted (0: 64 MiB) */
+	int compressor;              /* sess_cfg.compressor */
 	int64_t handshake_timeout_ms; /* TLS + request head (0: 5000, scaled) */
 	FILE *log;                   /* one line per connection (NULL: none) */
 	/* Called once listening, with the bound port (may be NULL). */

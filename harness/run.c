@@ -388,6 +388,7 @@ static void *worker(void *arg)
 		cfg.role = WSP_ROLE_CLIENT;
 		cfg.seed = run_case_seed(o->seed, c->id);
 		cfg.max_message = o->max_message;
+		cfg.compressor = o->compressor;
 		cfg.timeout_scale = o->timeout_scale;
 		cfg.record = 1;
 		if (o->pcap != NULL)

@@ -104,6 +104,7 @@ struct run_client_opts {
 	double timeout_scale;
 	uint64_t seed;
 	uint64_t max_message;
+	int compressor;             /* sess_cfg.compressor */
 	const char *cacert;
 	int insecure;
 	int progress;               /* live progress line on stderr */

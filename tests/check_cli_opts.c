@@ -10,6 +10,7 @@
 
 #include "cli_opts.h"
 #include "lib.h"
+#include "pmd.h"
 
 enum { O_JOBS, O_AGENT, O_VERBOSE, O_SCALE };
 
@@ -251,6 +252,40 @@ START_TEST(cli_opts_shared_setters_word_errors_exactly)
 }
 END_TEST
 
+/* --deflate-engine: the names pmd_engine_name gives, the sess_cfg
+ * encoding (1 + engine), and one-line refusals that leave the value. */
+START_TEST(cli_opts_deflate_engine)
+{
+	char err[200] = "";
+	int e = 7;
+	ck_assert_int_eq(cli_set_deflate_engine("zlib", &e, "", err,
+						sizeof(err)), 0);
+	ck_assert_int_eq(e, 1 + PMD_ENGINE_ZLIB);
+	ck_assert_str_eq(err, "");
+	e = 7;
+	ck_assert_int_eq(cli_set_deflate_engine("gzip", &e, "echo: ", err,
+						sizeof(err)), -1);
+	ck_assert_str_eq(err, "echo: --deflate-engine takes zlib or isa-l, "
+			      "not 'gzip'");
+	ck_assert_int_eq(e, 7);
+	err[0] = '\0';
+	int rc = cli_set_deflate_engine("isa-l", &e, "", err, sizeof(err));
+	if (pmd_engine_available(PMD_ENGINE_ISAL)) {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(e, 1 + PMD_ENGINE_ISAL);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_int_eq(e, 7);
+		ck_assert_str_eq(err, "--deflate-engine: isa-l is not built "
+				      "into this wsprobe (it needs "
+				      "libisal-dev at build time)");
+	}
+	/* Case matters, as for every other word-valued option. */
+	ck_assert_int_eq(cli_set_deflate_engine("ZLIB", &e, "", err,
+						sizeof(err)), -1);
+}
+END_TEST
+
 START_TEST(cli_opts_patterns_keep_their_values)
 {
 	struct cli_keep k;
@@ -319,6 +354,7 @@ Suite *cli_opts_suite(void)
 	tcase_add_test(tc, cli_opts_lists_and_listen);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("shared_setters");
+	tcase_add_test(tc, cli_opts_deflate_engine);
 	tcase_add_loop_test(tc, cli_opts_shared_setters_word_errors_exactly, 0,
 			    (int)(sizeof(shared_vecs) / sizeof(shared_vecs[0])));
 	tcase_add_test(tc, cli_opts_patterns_keep_their_values);

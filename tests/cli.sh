@@ -26,6 +26,9 @@ expect unknown-option 2 "$bin" --no-such-option
 expect_out help-exit-codes "target unreachable" "$bin" --help
 expect_out version-string "^wsprobe [0-9]" "$bin" --version
 expect_out version-zlib "zlib 1\." "$bin" --version
+expect_out version-engine "permessage-deflate engine: \(zlib\|isa-l\)$" "$bin" --version
+expect bad-deflate-engine 2 "$bin" client --deflate-engine gzip ws://127.0.0.1:1/
+expect_out bad-deflate-engine-names-it "takes zlib or isa-l, not 'gzip'" "$bin" client --deflate-engine gzip ws://127.0.0.1:1/
 expect_out unknown-names-it "no-such-option" "$bin" --no-such-option
 expect server-help 0 "$bin" server --help
 expect run-help 0 "$bin" run --help

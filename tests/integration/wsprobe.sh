@@ -74,6 +74,15 @@ if start_peer echo "$TMP/echo.port" "$WSPROBE" echo --listen 127.0.0.1:0 \
 	[ "$rc" -eq 0 ] && ok "permessage-deflate sample: exit 0" || bad "permessage-deflate sample" "exit $rc: $(tail -3 "$TMP/d1.out")"
 	all_ok "permessage-deflate sample: verdicts" "$TMP/d1"
 
+	# The two permessage-deflate engines against each other: this
+	# client on zlib, the echo on its default (ISA-L when built in), so
+	# each engine's output is read by the other's decompressor.
+	wsprobe_run "$TMP/d2.out" client -q --seed 42 --jobs 2 --deflate-engine zlib \
+		-c "$DEFLATE_SAMPLE,19.*" -o "$TMP/d2" "$url"
+	[ "$rc" -eq 0 ] && ok "client on zlib, echo on $("$WSPROBE" --version | sed -n 's/.*deflate engine: //p'): exit 0" ||
+		bad "engines crossed" "exit $rc: $(tail -3 "$TMP/d2.out")"
+	all_ok "engines crossed: verdicts" "$TMP/d2"
+
 	wsprobe_run "$TMP/s3.out" client -q --seed 43 --jobs 4 -x "$DEFLATE_BULK" -o "$TMP/s3" "$url"
 	"$PY" "$RESULTS" canon "$TMP/j1/results.json" >"$TMP/c1" 2>/dev/null
 	"$PY" "$RESULTS" canon "$TMP/s3/results.json" >"$TMP/c3" 2>/dev/null
