@@ -630,49 +630,91 @@ static uint16_t fail_code_for(int code)
 	return 1002;
 }
 
+/* Makes room for at least want more bytes in mbuf (want <= the limit
+ * left), growing it by doubling. */
+static int mbuf_reserve(struct sess *s, size_t want)
+{
+	if (want > s->cfg.max_message - s->mlen)
+		return WSP_E_MSG_TOO_BIG;
+	if (want <= s->mcap - s->mlen)
+		return 0;
+	size_t ncap = s->mcap ? s->mcap : 4096;
+	while (ncap < s->mlen + want)
+		ncap *= 2;
+	uint8_t *nb = realloc(s->mbuf, ncap);
+	if (nb == NULL)
+		return WSP_E_NOMEM;
+	s->mbuf = nb;
+	s->mcap = ncap;
+	return 0;
+}
+
 static int mbuf_append(struct sess *s, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (n > s->cfg.max_message - s->mlen)
-		return WSP_E_MSG_TOO_BIG;
-	if (s->mlen + n > s->mcap) {
-		size_t ncap = s->mcap ? s->mcap : 4096;
-		while (ncap < s->mlen + n)
-			ncap *= 2;
-		uint8_t *nb = realloc(s->mbuf, ncap);
-		if (nb == NULL)
-			return WSP_E_NOMEM;
-		s->mbuf = nb;
-		s->mcap = ncap;
-	}
+	int rc = mbuf_reserve(s, n);
+	if (rc != 0)
+		return rc;
 	memcpy(s->mbuf + s->mlen, p, n);
 	s->mlen += n;
 	return 0;
 }
 
-/* Inflates one slice of a compressed message into mbuf, validating text
- * as it comes out (so invalid UTF-8 is found as early as possible). */
+/* Inflates one slice of a compressed message straight into mbuf,
+ * validating text as it comes out (so invalid UTF-8 is found as early as
+ * possible).  The room offered grows with the message (16 KiB, then as
+ * much as is already there): fewer, longer inflate calls, and no copy
+ * through a bounce buffer.  It never exceeds what the limit leaves. */
 static int inflate_slice(struct sess *s, const uint8_t *p, size_t n, int fin)
 {
-	uint8_t out[16384];
 	size_t off = 0;
 	for (;;) {
+		size_t left = s->cfg.max_message - s->mlen;
+		size_t want = s->mlen < 16384 ? 16384 : s->mlen;
+		if (want > left)
+			want = left;
+		int rc = mbuf_reserve(s, want);
+		if (rc != 0)
+			return rc;
+		size_t room = s->mcap - s->mlen;
+		if (room > left)
+			room = left;
+		if (room == 0) {
+			/* At the limit: one byte of scratch room lets the
+			 * inflater tell "done" from "too big" (it reports
+			 * WSP_E_PMD_TOO_BIG on the byte past its limit, which
+			 * is ours). */
+			uint8_t one;
+			size_t consumed = 0, produced = 0;
+			rc = pmd_inflate(s->infl, p + off, n - off, fin, &one,
+					 1, &consumed, &produced);
+			if (rc < 0)
+				return rc;
+			if (produced > 0)
+				return WSP_E_MSG_TOO_BIG;
+			off += consumed;
+			if (rc == PMD_DONE ||
+			    (rc == PMD_NEED_INPUT && off == n))
+				return 0;
+			continue;
+		}
 		size_t consumed = 0, produced = 0;
-		int rc = pmd_inflate(s->infl, p + off, n - off, fin, out,
-				     sizeof(out), &consumed, &produced);
+		rc = pmd_inflate(s->infl, p + off, n - off, fin,
+				 s->mbuf + s->mlen, room, &consumed, &produced);
 		if (rc < 0)
 			return rc;
 		off += consumed;
 		if (produced > 0) {
+			if (produced > left)
+				return WSP_E_MSG_TOO_BIG;
 			if (s->m_opcode == WSP_OP_TEXT) {
-				int u = u8_feed(&s->m_u8, out, produced);
+				int u = u8_feed(&s->m_u8, s->mbuf + s->mlen,
+						produced);
 				if (u < 0)
 					return u;
 			}
-			int a = mbuf_append(s, out, produced);
-			if (a < 0)
-				return a;
+			s->mlen += produced;
 		}
 		if (rc == PMD_DONE || (rc == PMD_NEED_INPUT && off == n))
 			return 0;
