@@ -185,6 +185,9 @@ struct sess {
 	size_t rlen;           /* bytes in rbuf not yet decoded */
 	uint8_t *mbuf;         /* message being assembled (inflated) */
 	size_t mlen, mcap;
+	size_t mhint;          /* size of the last compressed message */
+	uint8_t *zbuf;         /* compressed fragments not inflated yet */
+	size_t zlen, zcap;
 	uint8_t m_opcode, m_compressed;
 	struct u8_validator m_u8;
 

@@ -799,8 +799,10 @@ START_TEST(rfc6455_5_4_chunking_never_changes_result)
 }
 END_TEST
 
-/* A chunker that cuts at fixed offsets, for exhaustive splits. */
-static struct drec *decode_cuts(const uint8_t *in, size_t n, size_t a,
+/* A chunker that cuts at fixed offsets, for exhaustive splits; p is the
+ * policy (NULL: none). */
+static struct drec *decode_cuts(const struct wsf_policy *p,
+				const uint8_t *in, size_t n, size_t a,
 				size_t b)
 {
 	struct drec *r = drec_new();
@@ -808,7 +810,7 @@ static struct drec *decode_cuts(const uint8_t *in, size_t n, size_t a,
 	size_t cuts[4] = {0, a, b, n};
 	int open = 0;
 
-	wsf_decoder_init(&d, NULL);
+	wsf_decoder_init(&d, p);
 	for (int i = 0; i < 3; i++) {
 		size_t k = cuts[i + 1] - cuts[i];
 		uint8_t *chunk = malloc(k ? k : 1);
@@ -855,12 +857,160 @@ START_TEST(rfc6455_5_3_masked_split_at_every_offset)
 	ck_assert_mem_eq(all->pay + 30, "xyz", 3);
 	for (size_t a = 0; a <= n; a++) {
 		for (size_t b = a; b <= n; b++) {
-			struct drec *r = decode_cuts(in, n, a, b);
+			struct drec *r = decode_cuts(NULL, in, n, a, b);
 			drec_eq(all, r);
 			drec_free(r);
 		}
 	}
 	drec_free(all);
+}
+END_TEST
+
+/* --------------------------------------------------------------------------
+ * The decoder's three ways into a header (a new frame with room for the
+ * longest header, a whole header in fewer than WSF_MAX_HEADER bytes, a header
+ * collected across calls) and its shortcut for the usual frame
+ */
+
+/* Extended length bytes (16-bit, then 64-bit) around the rule boundaries:
+ * 125 and 126 for the 16-bit form, 2^16 - 1 and 2^16 and the top bit for
+ * the 64-bit form. */
+static const char *const ext16[4] = {"00 7D", "00 7E", "FF FF", "00 00"};
+static const char *const ext64[4] = {
+	"00 00 00 00 00 00 FF FF", "00 00 00 00 00 01 00 00",
+	"80 00 00 00 00 00 00 00", "00 00 00 00 00 00 00 05"};
+
+/* Writes a header starting b0 b1 into out (WSF_MAX_HEADER bytes at least),
+ * with extended length pattern pat (0..3) and key 0A 0B 0C 0D when MASK is
+ * set; fills *want with the fields it holds.  Returns its size. */
+static size_t make_header(uint8_t *out, uint8_t b0, uint8_t b1, unsigned pat,
+			  struct wsf_header *want)
+{
+	static const uint8_t key[4] = {0x0A, 0x0B, 0x0C, 0x0D};
+	size_t k = 2;
+	out[0] = b0;
+	out[1] = b1;
+	memset(want, 0, sizeof(*want));
+	want->fin = b0 >> 7;
+	want->rsv = (b0 >> 4) & 7;
+	want->opcode = b0 & 15;
+	want->masked = b1 >> 7;
+	switch (b1 & 0x7f) {
+	case 126:
+		k += tl_hex(ext16[pat], out + 2, 2);
+		want->len_form = WSF_LEN_16;
+		for (size_t i = 2; i < k; i++)
+			want->payload_len = want->payload_len << 8 | out[i];
+		break;
+	case 127:
+		k += tl_hex(ext64[pat], out + 2, 8);
+		want->len_form = WSF_LEN_64;
+		for (size_t i = 2; i < k; i++)
+			want->payload_len = want->payload_len << 8 | out[i];
+		break;
+	default:
+		want->len_form = WSF_LEN_7;
+		want->payload_len = b1 & 0x7f;
+	}
+	if (b1 & 0x80) {
+		memcpy(out + k, key, 4);
+		memcpy(want->mask_key, key, 4);
+		k += 4;
+	}
+	want->header_len = (uint8_t)k;
+	return k;
+}
+
+/* The policies the two tests below run under, the last with a role that
+ * is none of the enum's (judged as WSP_ROLE_ANY). */
+static const struct wsf_policy path_pols[] = {
+	{0, WSP_ROLE_ANY},        {0, WSP_ROLE_CLIENT},
+	{0, WSP_ROLE_SERVER},     {WSP_RSV1, WSP_ROLE_ANY},
+	{WSP_RSV1, WSP_ROLE_CLIENT}, {WSP_RSV1, WSP_ROLE_SERVER},
+	{7, WSP_ROLE_CLIENT},     {7, WSP_ROLE_SERVER},
+	{WSP_RSV2, WSP_ROLE_ANY}, {0, (enum wsp_role)7},
+};
+#define NPATH_POLS (sizeof(path_pols) / sizeof(path_pols[0]))
+
+/* Every first and second header byte, under each policy: the header found
+ * is the one written and its violations are exactly wsf_check's, whether
+ * the decoder's shortcut for the usual frame takes it or not.  Counts the
+ * 7-bit headers without violation (the shortcut's) to prove both outcomes
+ * were seen. */
+START_TEST(rfc6455_5_2_usual_frame_shortcut_matches_check)
+{
+	const struct wsf_policy *p = &path_pols[_i];
+	size_t clean = 0;
+	for (unsigned b0 = 0; b0 < 256; b0++) {
+		for (unsigned b1 = 0; b1 < 256; b1++) {
+			uint8_t in[WSF_MAX_HEADER + 2] = {0};
+			struct wsf_header want;
+			size_t hl = make_header(in, (uint8_t)b0, (uint8_t)b1,
+						(b0 + b1) & 3, &want);
+			struct wsf_decoder d;
+			struct wsf_event ev;
+			wsf_decoder_init(&d, p);
+			ssize_t got = wsf_decode(&d, in, sizeof(in), &ev);
+			FAST_GE(got, (ssize_t)hl);
+			FAST_EQ(ev.flags & WSF_EV_HEADER, WSF_EV_HEADER);
+			hdr_eq(ev.hdr, &want);
+			int viol[WSF_MAX_VIOL];
+			size_t nv = wsf_check(&want, p, viol, WSF_MAX_VIOL);
+			FAST_EQ(ev.nviol, nv);
+			for (size_t j = 0; j < nv; j++)
+				FAST_EQ(ev.viol[j], viol[j]);
+			clean += nv == 0 && (b1 & 0x7f) < 126;
+		}
+	}
+	/* Usual frames: 7-bit length (126 of 128 values), MASK as the role
+	 * wants (both for no role), and a first byte with a known opcode
+	 * (FIN 0: 3 opcodes, FIN 1: 6) and no RSV bit but the allowed ones
+	 * (2^popcount(allowed) combinations). */
+	unsigned allowed = p->rsv_allowed & 7;
+	size_t rsv_ok = (size_t)1 << ((allowed & 1) + (allowed >> 1 & 1) +
+				      (allowed >> 2 & 1));
+	size_t masks = p->sender == WSP_ROLE_CLIENT ||
+				       p->sender == WSP_ROLE_SERVER
+			       ? 1
+			       : 2;
+	ck_assert_uint_eq(clean, 126 * masks * 9 * rsv_ok);
+}
+END_TEST
+
+/* A header at the start of a stream, cut at every point: before it is
+ * whole (collected across calls), once it is whole but fewer than
+ * WSF_MAX_HEADER bytes are at hand, and with all of it at hand (the first
+ * call of the uncut stream).  Every way gives the same events; the cut
+ * stream also passes through an empty call. */
+START_TEST(rfc6455_5_2_header_paths_agree)
+{
+	static const uint8_t firsts[] = {0x81, 0x02, 0xF9, 0x88, 0x0A, 0xC2};
+	const struct wsf_policy *p = &path_pols[_i % NPATH_POLS];
+	for (size_t f = 0; f < sizeof(firsts); f++) {
+		for (unsigned b1 = 0; b1 < 256; b1++) {
+			uint8_t in[WSF_MAX_HEADER + 3 + 16];
+			struct wsf_header want;
+			size_t n = make_header(in, firsts[f], (uint8_t)b1,
+					       (f + b1 + (unsigned)_i) & 3,
+					       &want);
+			/* Three payload bytes, then empty Pongs. */
+			memcpy(in + n, "xyz", 3);
+			n += 3;
+			for (int j = 0; j < 8; j++) {
+				in[n++] = 0x8A;
+				in[n++] = 0x00;
+			}
+			struct drec *all = decode_all(p, in, n);
+			FAST_GE(all->nf, 1);
+			hdr_eq(&all->f[0].h, &want);
+			for (size_t cut = 1; cut < n; cut++) {
+				struct drec *r = decode_cuts(p, in, n, cut, cut);
+				drec_eq(all, r);
+				drec_free(r);
+			}
+			drec_free(all);
+		}
+	}
 }
 END_TEST
 
@@ -1246,6 +1396,12 @@ Suite *wsf_suite(void)
 			    12);
 	tcase_add_test(tc, rfc6455_5_3_masked_split_at_every_offset);
 	tcase_add_test(tc, rfc6455_5_2_one_call_per_whole_frame);
+	tcase_add_loop_test(tc, rfc6455_5_2_header_paths_agree, 0, 3);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("RFC6455-5.2-decoder-paths");
+	tcase_add_loop_test(tc, rfc6455_5_2_usual_frame_shortcut_matches_check,
+			    0, NPATH_POLS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("RFC6455-5.2-bounds");
