@@ -154,9 +154,9 @@ finish() {
 
 # The cases played against third-party peers: Autobahn's categories
 # without compression (12.x/13.x need permessage-deflate, which the pinned
-# peers run without) and the categories beyond Autobahn, 14 to 21, each
+# peers run without) and the categories beyond Autobahn, 14 to 23, each
 # verdict other than OK checked against the RFC text (docs/peers.md).
-PEER_CASES='1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*,14.*,15.*,16.*,17.*,18.*,19.*,20.*,21.*,22.*'
+PEER_CASES='1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*,14.*,15.*,16.*,17.*,18.*,19.*,20.*,21.*,22.*,23.*'
 # Left out of the pinned runs to keep them short (docs/peers.md): 21.1
 # and 21.2 only wait on idle timers (2.5 s and 3 s); against the client
 # drivers also 18.1 and 18.3.1, after which python3-websockets' client
@@ -168,4 +168,4 @@ SERVER_EXCLUDE='21.1,21.2,18.1,18.3.1'
 # The permessage-deflate cases, played once more against the same
 # libraries with permessage-deflate enabled (the peer scripts' --deflate);
 # without it they are UNIMPLEMENTED.  Verdicts in expected/*-deflate.txt.
-DEFLATE_CASES='14.3.*,15.3.*,15.4.*,19.*,22.4.*'
+DEFLATE_CASES='14.3.*,15.3.*,15.4.*,19.*,22.4.*,23.10'
