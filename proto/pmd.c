@@ -592,6 +592,7 @@ struct isal_engine {
 	struct isal_zstream zs;
 	int no_takeover;
 	int flushed;         /* this message's flush completed, marker gone */
+	int empty;           /* no input seen yet in this message */
 	size_t stage_len;    /* bytes in stage */
 	size_t stage_pos;    /* bytes of stage already copied out */
 	unsigned char stage[ISAL_STAGE];
@@ -629,11 +630,16 @@ static int isal_deflate_call(struct pmd_deflater *c, int first,
 		x->flushed = 0;
 		x->stage_len = 0;
 		x->stage_pos = 0;
-		if (fin && n == 0) {
-			x->stage[0] = 0x00;
-			x->stage_len = 1;
-			x->flushed = 1;
-		}
+		x->empty = 1;
+		if (x->no_takeover)
+			isal_deflate_reset(&x->zs);
+	}
+	if (n > 0)
+		x->empty = 0;
+	if (fin && x->empty && !x->flushed) {
+		x->stage[0] = 0x00;
+		x->stage_len = 1;
+		x->flushed = 1;
 	}
 	for (;;) {
 		/* Copy out what is staged, but for a possible marker. */
@@ -662,8 +668,7 @@ static int isal_deflate_call(struct pmd_deflater *c, int first,
 		size_t left = n - *ic;
 		uint32_t ai = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 		int last = fin && ai == left;
-		x->zs.flush = !last ? NO_FLUSH
-			      : x->no_takeover ? FULL_FLUSH : SYNC_FLUSH;
+		x->zs.flush = !last ? NO_FLUSH : SYNC_FLUSH;
 		x->zs.next_in = ai > 0 ? (uint8_t *)(uintptr_t)(ip + *ic)
 				       : (uint8_t *)(uintptr_t)sync_tail;
 		x->zs.avail_in = ai;
@@ -891,12 +896,12 @@ struct pmd_inflater {
  *     the old window).
  *   - "Between blocks with no bits held" is block_state NEW_HDR or HDR
  *     with an empty bit buffer and no partial header kept aside.
- *   - Errors: ISAL_INVALID_LOOKBACK, and ISAL_INVALID_SYMBOL when the
- *     window is under 2^15 (igzip's answer to a distance past hist_bits),
- *     are classified like zlib's "invalid distance too far back"; so a
- *     stream with a never-assigned code under a small window is named a
- *     window or takeover violation rather than corrupt data (a failure
- *     either way).  Every other error is WSP_E_PMD_CORRUPT.
+ *   - Errors are named like zlib's (isal_data_error), checked before
+ *     the limit.  isa-l 2.30 writes a bad match's bytes before reporting
+ *     it, so when the room ends inside such a match the limit can be
+ *     crossed first (WSP_E_PMD_TOO_BIG), and near the window's size a
+ *     window violation can be named by the slicing; the message fails
+ *     either way.
  * igzip and zlib do not reject exactly the same malformed streams (e.g.
  * over-subscribed or incomplete Huffman codes); check_pmd and fuzz_inflate
  * hold both to the same output on every stream both accept. */
@@ -914,22 +919,43 @@ static void isal_inflater_init(struct pmd_inflater *d)
 
 static int isal_finished(const struct inflate_state *st)
 {
-	return st->block_state == ISAL_BLOCK_INPUT_DONE ||
-	       st->block_state == ISAL_BLOCK_FINISH;
+	return (st->block_state == ISAL_BLOCK_INPUT_DONE ||
+		st->block_state == ISAL_BLOCK_FINISH) &&
+	       st->tmp_out_processed >= st->tmp_out_valid;
 }
 
-static int isal_lookback_error(const struct pmd_inflater *d)
+/* Names an igzip decoding error the way data_error names zlib's, so that
+ * both engines give the same verdict reasons.  A back-reference past what
+ * igzip has (ISAL_INVALID_LOOKBACK), or, with a window under 2^15, a
+ * distance code past hist_bits (igzip reports that as ISAL_INVALID_SYMBOL,
+ * measured on isa-l 2.30), is "too far back": a window violation when the
+ * history already filled the window, a takeover violation when the window
+ * was emptied for this message, else corrupt data.  The history counts
+ * what igzip decoded ahead of the caller's room too.  Limit (isa-l 2.30
+ * writes a bad match's bytes before reporting it): those bytes are in the
+ * count, so near the window's size the name can depend on the slicing;
+ * the message fails either way. */
+static int isal_data_error(const struct pmd_inflater *d, int r)
 {
-	size_t wsize = (size_t)1 << d->wbits;
-	if (d->peer == WSP_ROLE_ANY)
+	int far = r == ISAL_INVALID_LOOKBACK ||
+		  (r == ISAL_INVALID_SYMBOL && d->wbits < 15);
+	if (far && d->peer != WSP_ROLE_ANY) {
+		size_t wsize = (size_t)1 << d->wbits;
+		size_t ahead = (size_t)(d->isal->st.tmp_out_valid -
+					d->isal->st.tmp_out_processed);
+		if (d->hist + ahead >= wsize)
+			return d->peer == WSP_ROLE_CLIENT
+				       ? WSP_E_PMD_CLIENT_WINDOW
+				       : WSP_E_PMD_SERVER_WINDOW;
+		if (d->no_takeover)
+			return d->peer == WSP_ROLE_CLIENT
+				       ? WSP_E_PMD_CLIENT_TAKEOVER
+				       : WSP_E_PMD_SERVER_TAKEOVER;
+	}
+	if (r == ISAL_INVALID_BLOCK || r == ISAL_INVALID_SYMBOL ||
+	    r == ISAL_INVALID_LOOKBACK)
 		return WSP_E_PMD_CORRUPT;
-	if (d->hist >= wsize)
-		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_WINDOW
-						  : WSP_E_PMD_SERVER_WINDOW;
-	if (d->no_takeover)
-		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_TAKEOVER
-						  : WSP_E_PMD_SERVER_TAKEOVER;
-	return WSP_E_PMD_CORRUPT;
+	return WSP_E_INTERNAL;
 }
 
 static int isal_inflate_call(struct pmd_inflater *d, const unsigned char *ip,
@@ -999,24 +1025,14 @@ static int isal_inflate_call(struct pmd_inflater *d, const unsigned char *ip,
 		d->msg_out += made;
 		d->hist = made > SIZE_MAX - d->hist ? SIZE_MAX : d->hist + made;
 		d->pending = st->avail_out == 0;
+		/* The error first: the bytes of a bad match are counted in
+		 * made (see isal_data_error). */
+		if (r < 0) {
+			status = isal_data_error(d, r);
+			goto out;
+		}
 		if (d->msg_out > d->max) {
 			status = WSP_E_PMD_TOO_BIG;
-			goto out;
-		}
-		/* With hist_bits under 15 igzip reports a distance past the
-		 * window as an invalid symbol (measured, isa-l 2.30); the only
-		 * other invalid symbols are the codes DEFLATE never assigns
-		 * (286, 287; distance 30, 31). */
-		if (r == ISAL_INVALID_LOOKBACK ||
-		    (r == ISAL_INVALID_SYMBOL && d->wbits < 15)) {
-			status = isal_lookback_error(d);
-			goto out;
-		}
-		if (r < 0) {
-			status = r == ISAL_INVALID_BLOCK ||
-					 r == ISAL_INVALID_SYMBOL
-				 ? WSP_E_PMD_CORRUPT
-				 : WSP_E_INTERNAL;
 			goto out;
 		}
 		if (used == 0 && made == 0) {

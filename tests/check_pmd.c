@@ -663,6 +663,41 @@ START_TEST(rfc7692_7_2_3_4_long_bfinal_message_in_any_room)
 			pmd_inflater_free(d);
 		}
 	}
+	/* Found by fuzz_inflate: a final block that ends the payload (no
+	 * 0x00 after it, but 00 00 ff ff still lands on a boundary) and
+	 * decompresses to 2854 bytes.  The ISA-L engine once returned
+	 * PMD_DONE after two small rooms' worth of it. */
+	static const char fz[] =
+		"ecc8b10d00310804c156b6027aa01424329fc07282dcfd97f189271c97"
+		"983e8ba8a49aadb886bf555cc3dba6cf222aa966bf4daad98a6bb8c4f4"
+		"5944bdedb3884aaa1e0d00a54dca182530bb1d6d132cded6237b2ed91e"
+		"3f721fcb1971174494d6493c9d5c3460be5a201e69fedaa0eee8b9997f"
+		"5c7c29";
+	uint8_t p[128];
+	n = tl_hex(fz, p, sizeof(p));
+	struct obuf ref = {0};
+	struct pmd_inflater *d =
+		mk_inflater_on(PMD_ENGINE_ZLIB, 8, 0, 1 << 20, WSP_ROLE_SERVER);
+	struct sched s = sched_all();
+	ck_assert_int_eq(run_msg(step_inflate, d, p, n, &s, &ref), PMD_DONE);
+	ck_assert_uint_eq(ref.n, 2854);
+	pmd_inflater_free(d);
+	for (size_t room = 1; room <= 64; room += room < 16 ? 1 : 16) {
+		for (int im = S_ALL; im <= S_RANDOM; im++) {
+			d = mk_inflater(8, 0, 1 << 20, WSP_ROLE_SERVER);
+			struct sched sr = {im, 4, S_FIXED, room, room};
+			struct obuf o = {0};
+			ck_assert_int_eq(run_msg(step_inflate, d, p, n, &sr, &o),
+					 PMD_DONE);
+			ck_assert_msg(o.n == ref.n &&
+					      memcmp(o.p, ref.p, o.n) == 0,
+				      "room %zu in %d: %zu bytes out", room, im,
+				      o.n);
+			obuf_free(&o);
+			pmd_inflater_free(d);
+		}
+	}
+	obuf_free(&ref);
 }
 END_TEST
 
@@ -1528,7 +1563,8 @@ START_TEST(isal_output_independent_of_output_slicing)
 							s.out_k = 1;
 						} else if (out == 2) {
 							s.out_mode = S_FIXED;
-							s.out_k = 1 + (size_t)m * 37 % 500;
+							s.out_k = 1 + (size_t)m *
+									      37 % 500;
 						}
 						ck_assert_int_eq(
 							run_msg(step_deflate, c,
@@ -1693,6 +1729,12 @@ START_TEST(isal_empty_message_is_exactly_00)
 }
 END_TEST
 
+/* A cut stream: the two names pmd gives a truncated payload. */
+static int is_cut(int rc)
+{
+	return rc == WSP_E_PMD_CORRUPT || rc == WSP_E_PMD_UNTERMINATED;
+}
+
 /* Both inflaters on one payload, one shot, fresh, same settings: the
  * result codes, and the bytes when both succeed. */
 static void both_inflate(const uint8_t *p, size_t n, int w, size_t max,
@@ -1742,17 +1784,15 @@ START_TEST(isal_and_zlib_inflaters_agree)
 					      wsp_errname(rc[1]));
 				if (rc[0] == PMD_DONE)
 					assert_bytes(&o[1], o[0].p, o[0].n);
-				else if (rc[0] != rc[1])
-					ck_assert_msg(
-						(rc[0] == WSP_E_PMD_CORRUPT ||
-						 rc[0] == WSP_E_PMD_UNTERMINATED) &&
-							(rc[1] == WSP_E_PMD_CORRUPT ||
-							 rc[1] == WSP_E_PMD_UNTERMINATED),
-						"%s w=%d prefix %zu: zlib %s, "
-						"isa-l %s",
-						pmd_engine_name(ce), w, k,
-						wsp_errname(rc[0]),
-						wsp_errname(rc[1]));
+				else
+					ck_assert_msg(rc[0] == rc[1] ||
+							      (is_cut(rc[0]) &&
+							       is_cut(rc[1])),
+						      "%s w=%d prefix %zu: zlib %s,"
+						      " isa-l %s",
+						      pmd_engine_name(ce), w, k,
+						      wsp_errname(rc[0]),
+						      wsp_errname(rc[1]));
 			}
 			/* The limit: both stop with TOO_BIG below the size,
 			 * both succeed at it. */
