@@ -201,8 +201,9 @@ build/release/wsprobe-bench: $(REL_LIB_OBJ) $(BENCH_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lpthread -lm
 
+# BENCH="pmd u8" runs only those groups (wsf, u8, pmd, dissect).
 bench: build/release/wsprobe-bench
-	$(Q)./build/release/wsprobe-bench
+	$(Q)./build/release/wsprobe-bench $(BENCH)
 
 # --- fuzzing -------------------------------------------------------------
 # Targets link the library as an archive, so each binary holds only the

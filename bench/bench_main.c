@@ -63,8 +63,44 @@ void bench_print(const struct bench_row *r)
 	fflush(stdout);
 }
 
-int main(void)
+static const struct {
+	const char *name;
+	void (*run)(void);
+} groups[] = {
+	{"wsf", bench_wsf},
+	{"u8", bench_u8},
+	{"pmd", bench_pmd},
+	{"dissect", bench_dissect},
+};
+#define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+
+/* Which groups argv names (all when none); -1 and a message on a name
+ * that is not one. */
+static int pick_groups(int argc, char **argv, int *on)
 {
+	for (size_t g = 0; g < NGROUPS; g++)
+		on[g] = argc < 2;
+	for (int i = 1; i < argc; i++) {
+		size_t g = 0;
+		while (g < NGROUPS && strcmp(argv[i], groups[g].name) != 0)
+			g++;
+		if (g == NGROUPS) {
+			fprintf(stderr, "wsprobe-bench: unknown group '%s' "
+					"(wsf, u8, pmd, dissect)\n", argv[i]);
+			return -1;
+		}
+		on[g] = 1;
+	}
+	return 0;
+}
+
+/* wsprobe-bench [GROUP...]: every group, or only those named
+ * (make bench BENCH="pmd u8"). */
+int main(int argc, char **argv)
+{
+	int on[NGROUPS];
+	if (pick_groups(argc, argv, on) != 0)
+		return 2;
 	printf("wsprobe-bench: best of %d runs, CLOCK_MONOTONIC; ratio = "
 	       "our throughput / baseline throughput\n\n",
 	       BENCH_REPS);
@@ -75,10 +111,9 @@ int main(void)
 	       "-----------------------------------------------------------"
 	       "-----------------------------------------------------------"
 	       "--------------------------------------------------");
-	bench_wsf();
-	bench_u8();
-	bench_pmd();
-	bench_dissect();
+	for (size_t g = 0; g < NGROUPS; g++)
+		if (on[g])
+			groups[g].run();
 	printf("\n%d target(s) missed (checksum %016llx)\n", failures,
 	       (unsigned long long)bench_sink);
 	return 0;
