@@ -575,14 +575,18 @@ const char *pmd_engine_name(enum pmd_engine e)
  * staged are held back until the flush is known to be complete (room left
  * over, igzip's documented test); they are then the marker, checked and
  * dropped (R7692-7.2.1-01).  Everything before them is copied out as the
- * caller's room allows.  Without context takeover the message ends with
- * FULL_FLUSH instead, which also empties igzip's history, so the next
- * message refers to nothing before it (R7692-7.2.1-08/11).  hist_bits is
+ * caller's room allows.  Without context takeover each message starts
+ * with isal_deflate_reset, so it refers to nothing before it
+ * (R7692-7.2.1-08/11).  (FULL_FLUSH would do that too, but igzip's output
+ * after it was seen to depend on where the stream object sits in memory:
+ * 85 runs in 2000 differed; reset and sync flush give the same bytes
+ * every time.)  hist_bits is
  * the agreed window, 8 included: igzip never reaches back further
  * (check_pmd inflates its output with zlib at that window).  An empty
- * message is the single octet 00 (a stored block header and its padding),
- * written without calling igzip: the stream is byte-aligned between
- * messages, and nothing enters the history.
+ * message (no input byte in any of its calls) is the single octet 00 (a
+ * stored block header and its padding), written without calling igzip:
+ * the stream is byte-aligned between messages, and nothing enters the
+ * history.
  */
 #ifdef WSP_HAVE_ISAL
 #define ISAL_STAGE 16384
