@@ -399,3 +399,34 @@ case {
     s:expect_close { by_me = true, codes = { 1000 }, clean = true }
   end,
 }
+
+-- 19.9: fail fast on compressed data, as 6.4 does for UTF-8.  A peer that
+-- inflates fragments as they come fails at the first one; one that keeps
+-- compressed fragments until the message ends fails only after the last
+-- (NON-STRICT, like failing late on invalid UTF-8).  The echo server
+-- inflates what each read brought before it waits again, so it is OK.
+case {
+  id = "19.9",
+  title = "Fail fast on a corrupt first fragment of a compressed message",
+  description = "With permessage-deflate agreed, send a compressed text "
+    .. "frame with FIN = 0 whose payload is ff ff ff ff ff (block type 3, "
+    .. "which does not exist), wait 1 s, then the final continuation frame "
+    .. "\"lo\" and wait 1 s more.",
+  expectation = "The peer fails the connection (1007, 1002 or 1011, or a "
+    .. "TCP drop) during the first wait and echoes nothing (OK); failing "
+    .. "only after the final fragment is NON-STRICT.",
+  requirements = { "R7692-6.2-01", "R7692-7.2.2-01", "R6455-10.7-01" },
+  run = function(s)
+    if not open_pmd(s) then return end
+    s:send_frame { opcode = 1, payload = "\xff\xff\xff\xff\xff", rsv = 4,
+                   fin = false }
+    s:expect { ok = {}, non_strict = { { "timeout", "A" } } }
+    s:expect_close { by_me = false, codes = { 1007, 1002, 1011 },
+                     clean = false }
+    s:kill_after(2)
+    s:pause(1, "A")
+    if not s:is_open() then return end
+    s:send_frame { opcode = 0, payload = "lo" }
+    s:pause(1, "B")
+  end,
+}
