@@ -264,16 +264,10 @@ fuzz-replay: $(REPLAY_BINS)
 # A few seconds of real fuzzing per target (FUZZ_SMOKE_SECS), from a scratch
 # copy of its corpus so the committed corpus stays as it is.
 FUZZ_SMOKE_SECS ?= 3
+# Two targets at a time, one per core (tests/fuzz/smoke1.sh runs one).
 fuzz-smoke: $(FUZZ_TARGETS)
-	$(Q)for t in $(FUZZ_NAMES); do \
-		rm -rf build/fuzz/smoke/$$t; mkdir -p build/fuzz/smoke/$$t; \
-		cp fuzz/corpus/$$t/* build/fuzz/smoke/$$t/ 2>/dev/null; \
-		echo "  FUZZ    $$t ($(FUZZ_SMOKE_SECS) s)"; \
-		./build/fuzz/bin/$$t -max_total_time=$(FUZZ_SMOKE_SECS) -timeout=10 \
-			-rss_limit_mb=2048 -artifact_prefix=build/fuzz/smoke/$$t- \
-			build/fuzz/smoke/$$t >build/fuzz/smoke/$$t.log 2>&1 \
-			|| { tail -40 build/fuzz/smoke/$$t.log; exit 1; }; \
-	done
+	$(Q)printf '%s\n' $(FUZZ_NAMES) | \
+		xargs -P 2 -I{} sh tests/fuzz/smoke1.sh {} $(FUZZ_SMOKE_SECS)
 
 # --- lint ----------------------------------------------------------------
 # Banned functions (curl's checksrc list, STYLE.md principle 19), then every
