@@ -631,15 +631,12 @@ static uint16_t fail_code_for(int code)
 	return 1002;
 }
 
-/* Makes room for at least want more bytes in mbuf (want <= the limit
- * left), growing it by doubling. */
-static int mbuf_reserve(struct sess *s, size_t want)
+/* Makes room for at least want more bytes in mbuf, doubling it (an empty
+ * one gets what is asked, in 4 KiB units).  The limit is the caller's. */
+static int mbuf_grow(struct sess *s, size_t want)
 {
-	if (want > s->cfg.max_message - s->mlen)
-		return WSP_E_MSG_TOO_BIG;
 	if (want <= s->mcap - s->mlen)
 		return 0;
-	/* Empty: exactly what is asked (in 4 KiB units); else doubling. */
 	size_t ncap = s->mcap ? s->mcap : (want + 4095) / 4096 * 4096;
 	while (ncap < s->mlen + want)
 		ncap *= 2;
@@ -655,7 +652,9 @@ static int mbuf_append(struct sess *s, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return 0;
-	int rc = mbuf_reserve(s, n);
+	if (n > s->cfg.max_message - s->mlen)
+		return WSP_E_MSG_TOO_BIG;
+	int rc = mbuf_grow(s, n);
 	if (rc != 0)
 		return rc;
 	memcpy(s->mbuf + s->mlen, p, n);
@@ -667,63 +666,44 @@ static int mbuf_append(struct sess *s, const uint8_t *p, size_t n)
  * validating text as it comes out (so invalid UTF-8 is found as early as
  * possible).  The room offered grows with the message (16 KiB, then as
  * much as is already there, or the size of the last compressed message
- * at the start): fewer, longer inflate calls, and no copy
- * through a bounce buffer.  It never exceeds what the limit leaves. */
+ * at the start): fewer, longer inflate calls, and no copy through a
+ * bounce buffer.  It reaches at most one byte past the limit: the
+ * inflater has the same limit and reports WSP_E_PMD_TOO_BIG on that
+ * byte. */
 static int inflate_slice(struct sess *s, const uint8_t *p, size_t n, int fin)
 {
 	size_t off = 0;
 	for (;;) {
 		size_t left = s->cfg.max_message - s->mlen;
+		size_t limit_room = left < SIZE_MAX ? left + 1 : left;
 		size_t want = s->mlen < 16384 ? 16384 : s->mlen;
 		/* Messages of a stream tend to be alike: room for one like
 		 * the last (and a little more, so that an exact fit does not
 		 * take a doubling) saves growing from 4 KiB every time. */
 		if (s->mlen == 0 && s->mhint > want - 64)
 			want = s->mhint + 64;
-		if (want > left)
-			want = left;
-		int rc = mbuf_reserve(s, want);
+		if (want > limit_room)
+			want = limit_room;
+		int rc = mbuf_grow(s, want);
 		if (rc != 0)
 			return rc;
 		size_t room = s->mcap - s->mlen;
-		if (room > left)
-			room = left;
-		if (room == 0) {
-			/* At the limit: one byte of scratch room lets the
-			 * inflater tell "done" from "too big" (it reports
-			 * WSP_E_PMD_TOO_BIG on the byte past its limit, which
-			 * is ours). */
-			uint8_t one;
-			size_t consumed = 0, produced = 0;
-			rc = pmd_inflate(s->infl, p + off, n - off, fin, &one,
-					 1, &consumed, &produced);
-			if (rc < 0)
-				return rc;
-			if (produced > 0)
-				return WSP_E_MSG_TOO_BIG;
-			off += consumed;
-			if (rc == PMD_DONE ||
-			    (rc == PMD_NEED_INPUT && off == n))
-				return 0;
-			continue;
-		}
+		if (room > limit_room)
+			room = limit_room;
 		size_t consumed = 0, produced = 0;
 		rc = pmd_inflate(s->infl, p + off, n - off, fin,
 				 s->mbuf + s->mlen, room, &consumed, &produced);
 		if (rc < 0)
 			return rc;
 		off += consumed;
-		if (produced > 0) {
-			if (produced > left)
-				return WSP_E_MSG_TOO_BIG;
-			if (s->m_opcode == WSP_OP_TEXT) {
-				int u = u8_feed(&s->m_u8, s->mbuf + s->mlen,
-						produced);
-				if (u < 0)
-					return u;
-			}
-			s->mlen += produced;
+		if (produced > left)
+			return WSP_E_MSG_TOO_BIG;
+		if (produced > 0 && s->m_opcode == WSP_OP_TEXT) {
+			int u = u8_feed(&s->m_u8, s->mbuf + s->mlen, produced);
+			if (u < 0)
+				return u;
 		}
+		s->mlen += produced;
 		if (rc == PMD_DONE || (rc == PMD_NEED_INPUT && off == n))
 			return 0;
 	}

@@ -886,6 +886,70 @@ struct pmd_inflater {
 	unsigned char *dict; /* window copy for BFINAL restarts, lazy */
 };
 
+/* What both engines share: the payload slice, then 00 00 ff ff on the last
+ * call, fed in that order; output room capped one byte past the limit; the
+ * counters; and the name of a reference that reaches too far back. */
+
+/* The bytes to feed next: the rest of the payload (from ic), else on the
+ * last call what is left of the sync tail (*is_tail = 1), else NULL. */
+static const unsigned char *next_input(const struct pmd_inflater *d,
+				       const unsigned char *ip, size_t n,
+				       int fin, size_t ic, size_t *avail,
+				       int *is_tail)
+{
+	*is_tail = 0;
+	*avail = 0;
+	if (ic < n) {
+		*avail = n - ic;
+		return ip + ic;
+	}
+	if (fin && d->tail_used < sizeof(sync_tail)) {
+		*is_tail = 1;
+		*avail = sizeof(sync_tail) - d->tail_used;
+		return sync_tail + d->tail_used;
+	}
+	return NULL;
+}
+
+/* Output room for the next call: what is left of the caller's buffer,
+ * but at most one byte past the message limit. */
+static size_t out_room(const struct pmd_inflater *d, size_t cap, size_t oc)
+{
+	size_t room = cap - oc;
+	size_t left = d->max - d->msg_out;
+	return left < room ? left + 1 : room;
+}
+
+/* Counts one call's input taken and output made. */
+static void count_step(struct pmd_inflater *d, int is_tail, size_t used,
+		       size_t made, size_t *ic, size_t *oc)
+{
+	if (is_tail)
+		d->tail_used += (unsigned)used;
+	else
+		*ic += used;
+	*oc += made;
+	d->msg_out += made;
+	d->hist = made > SIZE_MAX - d->hist ? SIZE_MAX : d->hist + made;
+}
+
+/* Names a back-reference past the bytes an engine has, hist being the
+ * bytes produced since the window was emptied: the sender used a longer
+ * window than agreed when hist already fills it; else the reference
+ * leaves the message (no context takeover) or the stream. */
+static int too_far_back(const struct pmd_inflater *d, size_t hist)
+{
+	if (d->peer == WSP_ROLE_ANY)
+		return WSP_E_PMD_CORRUPT;
+	if (hist >= (size_t)1 << d->wbits)
+		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_WINDOW
+						  : WSP_E_PMD_SERVER_WINDOW;
+	if (d->no_takeover)
+		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_TAKEOVER
+						  : WSP_E_PMD_SERVER_TAKEOVER;
+	return WSP_E_PMD_CORRUPT;
+}
+
 /* The ISA-L decompressor (igzip's isal_inflate), same contract.
  *
  * It follows the zlib engine's steps: payload slices, then 00 00 ff ff,
@@ -941,20 +1005,11 @@ static int isal_finished(const struct inflate_state *st)
  * the message fails either way. */
 static int isal_data_error(const struct pmd_inflater *d, int r)
 {
-	int far = r == ISAL_INVALID_LOOKBACK ||
-		  (r == ISAL_INVALID_SYMBOL && d->wbits < 15);
-	if (far && d->peer != WSP_ROLE_ANY) {
-		size_t wsize = (size_t)1 << d->wbits;
+	if (r == ISAL_INVALID_LOOKBACK ||
+	    (r == ISAL_INVALID_SYMBOL && d->wbits < 15)) {
 		size_t ahead = (size_t)(d->isal->st.tmp_out_valid -
 					d->isal->st.tmp_out_processed);
-		if (d->hist + ahead >= wsize)
-			return d->peer == WSP_ROLE_CLIENT
-				       ? WSP_E_PMD_CLIENT_WINDOW
-				       : WSP_E_PMD_SERVER_WINDOW;
-		if (d->no_takeover)
-			return d->peer == WSP_ROLE_CLIENT
-				       ? WSP_E_PMD_CLIENT_TAKEOVER
-				       : WSP_E_PMD_SERVER_TAKEOVER;
+		return too_far_back(d, d->hist + ahead);
 	}
 	if (r == ISAL_INVALID_BLOCK || r == ISAL_INVALID_SYMBOL ||
 	    r == ISAL_INVALID_LOOKBACK)
@@ -971,17 +1026,10 @@ static int isal_inflate_call(struct pmd_inflater *d, const unsigned char *ip,
 	int status = PMD_NEED_INPUT;
 
 	for (;;) {
-		const unsigned char *src = NULL;
-		size_t avail = 0;
-		int is_tail = 0;
-		if (ic < n) {
-			src = ip + ic;
-			avail = n - ic;
-		} else if (fin && d->tail_used < sizeof(sync_tail)) {
-			src = sync_tail + d->tail_used;
-			avail = sizeof(sync_tail) - d->tail_used;
-			is_tail = 1;
-		}
+		size_t avail;
+		int is_tail;
+		const unsigned char *src = next_input(d, ip, n, fin, ic, &avail,
+						      &is_tail);
 		/* igzip may have read whole bytes past a BFINAL=1 block
 		 * into its bit buffer before stopping: they are still to
 		 * be decoded. */
@@ -1003,10 +1051,7 @@ static int isal_inflate_call(struct pmd_inflater *d, const unsigned char *ip,
 			status = WSP_E_PMD_TOO_BIG;
 			goto out;
 		}
-		size_t room = cap - oc;
-		size_t left = d->max - d->msg_out;
-		if (left < room)
-			room = left + 1;
+		size_t room = out_room(d, cap, oc);
 		if (room == 0) {
 			status = PMD_NEED_OUTPUT;
 			goto out;
@@ -1021,13 +1066,7 @@ static int isal_inflate_call(struct pmd_inflater *d, const unsigned char *ip,
 		int r = isal_inflate(st);
 		size_t used = (src != NULL ? ai : 0) - st->avail_in;
 		size_t made = ao - st->avail_out;
-		if (is_tail)
-			d->tail_used += (unsigned)used;
-		else
-			ic += used;
-		oc += made;
-		d->msg_out += made;
-		d->hist = made > SIZE_MAX - d->hist ? SIZE_MAX : d->hist + made;
+		count_step(d, is_tail, used, made, &ic, &oc);
 		d->pending = st->avail_out == 0;
 		/* The error first: the bytes of a bad match are counted in
 		 * made (see isal_data_error). */
@@ -1204,17 +1243,10 @@ static int restart(struct pmd_inflater *d)
  * whatever the slicing, so the classification is too. */
 static int data_error(const struct pmd_inflater *d)
 {
-	size_t wsize = (size_t)1 << d->wbits;
-	if (d->peer == WSP_ROLE_ANY || d->zs.msg == NULL ||
+	if (d->zs.msg == NULL ||
 	    strcmp(d->zs.msg, "invalid distance too far back") != 0)
 		return WSP_E_PMD_CORRUPT;
-	if (d->hist >= wsize)
-		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_WINDOW
-						  : WSP_E_PMD_SERVER_WINDOW;
-	if (d->no_takeover)
-		return d->peer == WSP_ROLE_CLIENT ? WSP_E_PMD_CLIENT_TAKEOVER
-						  : WSP_E_PMD_SERVER_TAKEOVER;
-	return WSP_E_PMD_CORRUPT;
+	return too_far_back(d, d->hist);
 }
 
 int pmd_inflate(struct pmd_inflater *d, const void *in, size_t n, int fin,
@@ -1271,17 +1303,10 @@ int pmd_inflate(struct pmd_inflater *d, const void *in, size_t n, int fin,
 #endif
 
 	for (;;) {
-		const unsigned char *src = NULL;
-		size_t avail = 0;
-		int is_tail = 0;
-		if (ic < n) {
-			src = ip + ic;
-			avail = n - ic;
-		} else if (fin && d->tail_used < sizeof(sync_tail)) {
-			src = sync_tail + d->tail_used;
-			avail = sizeof(sync_tail) - d->tail_used;
-			is_tail = 1;
-		}
+		size_t avail;
+		int is_tail;
+		const unsigned char *src = next_input(d, ip, n, fin, ic, &avail,
+						      &is_tail);
 		if (src == NULL && (!d->pending || d->ended))
 			break;
 		if (d->ended) {
@@ -1291,11 +1316,7 @@ int pmd_inflate(struct pmd_inflater *d, const void *in, size_t n, int fin,
 		}
 		if (d->msg_out > d->max)
 			return inflate_fail(d, WSP_E_PMD_TOO_BIG);
-		/* Room for at most one byte past the limit. */
-		size_t room = cap - oc;
-		size_t left = d->max - d->msg_out;
-		if (left < room)
-			room = left + 1;
+		size_t room = out_room(d, cap, oc);
 		if (room == 0) {
 			status = PMD_NEED_OUTPUT;
 			goto done;
@@ -1309,13 +1330,7 @@ int pmd_inflate(struct pmd_inflater *d, const void *in, size_t n, int fin,
 		int zr = inflate(&d->zs, Z_SYNC_FLUSH);
 		size_t used = ai - d->zs.avail_in;
 		size_t made = ao - d->zs.avail_out;
-		if (is_tail)
-			d->tail_used += (unsigned)used;
-		else
-			ic += used;
-		oc += made;
-		d->msg_out += made;
-		d->hist = made > SIZE_MAX - d->hist ? SIZE_MAX : d->hist + made;
+		count_step(d, is_tail, used, made, &ic, &oc);
 		d->pending = d->zs.avail_out == 0;
 		/* data_type bit 128 says "between blocks", low bits count
 		 * the bits held.  A call that enters between blocks and can
