@@ -205,12 +205,35 @@ static void describe_events(struct res_case *out, const struct sess *s)
 	}
 }
 
+static void wire_tap(void *ctx, int64_t t_ns, int dir, const uint8_t *p,
+		     size_t n, int kept)
+{
+	if (kept)
+		res_wire_add(ctx, t_ns, dir, p, n);
+	else
+		res_wire_count(ctx, dir, p, n);
+}
+
 void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 	      const struct lcase_meta *c, struct res_case *out)
 {
 	struct sess *s = ctx->s;
 	int64_t t0 = clk_now_ns();
 	memset(&ctx->x, 0, sizeof(ctx->x));
+	/* The statistics, the first Close we sent and what results.json keeps
+	 * of the wire log are built as the bytes cross, not read back from
+	 * the session's wire log afterwards: that log is bounded (64 MiB,
+	 * s:stop_wirelog), the statistics cover the whole connection (18.1
+	 * writes 64 MiB + 1 and the peer's Close comes after it).  What
+	 * crossed before the case began (the server role's handshake) is in
+	 * the log. */
+	struct res_wire_build *wb = res_wire_begin(
+		out, s->cfg.role == WSP_ROLE_CLIENT, RES_WIRE_CAP);
+	for (size_t i = 0; wb != NULL && i < s->nrecs; i++)
+		res_wire_add(wb, s->recs[i].t_ns, s->recs[i].dir,
+			     s->wire + s->recs[i].off, s->recs[i].len);
+	if (wb != NULL)
+		sess_set_wire_tap(s, wire_tap, wb);
 	char script_err[512] = "";
 	int ref = lsess_push(f->L, ctx);
 	int64_t limit_ns = (int64_t)(CASE_SCRIPT_LIMIT_S * 1e9 *
@@ -311,12 +334,8 @@ void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 	out->was_clean = s->was_clean;
 	if (s->not_clean_reason[0])
 		res_set_str(&out->not_clean_reason, s->not_clean_reason);
-	struct res_wire_build *wb = res_wire_begin(
-		out, s->cfg.role == WSP_ROLE_CLIENT, RES_WIRE_CAP);
-	for (size_t i = 0; wb != NULL && i < s->nrecs; i++)
-		res_wire_add(wb, s->recs[i].t_ns, s->recs[i].dir,
-			     s->wire + s->recs[i].off, s->recs[i].len);
-	res_wire_end(wb, s->wire_truncated, s->bytes_out, s->bytes_in);
+	sess_set_wire_tap(s, NULL, NULL);
+	res_wire_end(wb, 0, s->bytes_out, s->bytes_in);
 	/* Issue 6 item 1: the case's capture, from the whole wire log. */
 	if (ctx->pcap != NULL)
 		capcase_save(ctx->pcap, c->id, s, out);

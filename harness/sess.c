@@ -68,6 +68,49 @@ static char *dup_n(const char *p, size_t n)
 	return c;
 }
 
+/* Keeps n bytes in the wire log; 0 when the log is cut (its bound, or out
+ * of memory), and from then on. */
+static int wire_keep(struct sess *s, int64_t t_ns, int dir, const uint8_t *p,
+		     size_t n)
+{
+	if (s->wire_truncated)
+		return 0;
+	if (n > s->cfg.wirelog_max - s->wire_len) {
+		s->wire_truncated = 1;
+		return 0;
+	}
+	if (s->wire_len + n > s->wire_cap) {
+		size_t ncap = s->wire_cap ? s->wire_cap : 65536;
+		while (ncap < s->wire_len + n)
+			ncap *= 2;
+		uint8_t *nw = realloc(s->wire, ncap);
+		if (nw == NULL) {
+			s->wire_truncated = 1;
+			return 0;
+		}
+		s->wire = nw;
+		s->wire_cap = ncap;
+	}
+	if (s->nrecs == s->caprecs) {
+		size_t ncap = s->caprecs ? s->caprecs * 2 : 256;
+		struct sess_wire_rec *nr = realloc(s->recs, ncap * sizeof(*nr));
+		if (nr == NULL) {
+			s->wire_truncated = 1;
+			return 0;
+		}
+		s->recs = nr;
+		s->caprecs = ncap;
+	}
+	memcpy(s->wire + s->wire_len, p, n);
+	struct sess_wire_rec *r = &s->recs[s->nrecs++];
+	r->t_ns = t_ns;
+	r->dir = (uint8_t)dir;
+	r->off = s->wire_len;
+	r->len = n;
+	s->wire_len += n;
+	return 1;
+}
+
 static void wire_add(struct sess *s, int dir, const uint8_t *p, size_t n)
 {
 	if (dir == 0)
@@ -78,41 +121,12 @@ static void wire_add(struct sess *s, int dir, const uint8_t *p, size_t n)
 	 * once while it is open. */
 	if (!s->tcp.known && s->conn.fd >= 0)
 		capcase_take_endpoints(s->conn.fd, &s->tcp);
-	if (n == 0 || s->wire_truncated)
+	if (n == 0 || (s->wire_truncated && s->wire_tap == NULL))
 		return;
-	if (n > s->cfg.wirelog_max - s->wire_len) {
-		s->wire_truncated = 1;
-		return;
-	}
-	if (s->wire_len + n > s->wire_cap) {
-		size_t ncap = s->wire_cap ? s->wire_cap : 65536;
-		while (ncap < s->wire_len + n)
-			ncap *= 2;
-		uint8_t *nw = realloc(s->wire, ncap);
-		if (nw == NULL) {
-			s->wire_truncated = 1;
-			return;
-		}
-		s->wire = nw;
-		s->wire_cap = ncap;
-	}
-	if (s->nrecs == s->caprecs) {
-		size_t ncap = s->caprecs ? s->caprecs * 2 : 256;
-		struct sess_wire_rec *nr = realloc(s->recs, ncap * sizeof(*nr));
-		if (nr == NULL) {
-			s->wire_truncated = 1;
-			return;
-		}
-		s->recs = nr;
-		s->caprecs = ncap;
-	}
-	memcpy(s->wire + s->wire_len, p, n);
-	struct sess_wire_rec *r = &s->recs[s->nrecs++];
-	r->t_ns = clk_now_ns() - s->t0_ns;
-	r->dir = (uint8_t)dir;
-	r->off = s->wire_len;
-	r->len = n;
-	s->wire_len += n;
+	int64_t t_ns = clk_now_ns() - s->t0_ns;
+	int kept = wire_keep(s, t_ns, dir, p, n);
+	if (s->wire_tap != NULL)
+		s->wire_tap(s->wire_tap_ctx, t_ns, dir, p, n, kept);
 }
 
 static int add_event(struct sess *s, enum vd_event_type type, uint8_t opcode,
@@ -1209,6 +1223,12 @@ void sess_fail(struct sess *s, uint16_t code, const char *reason)
 	while (s->state != SESS_CLOSED && !s->close_received && !clk_expired(dl))
 		sess_pump(s, dl, 1);
 	finish_tcp(s, 0, "wsprobe failed the connection");
+}
+
+void sess_set_wire_tap(struct sess *s, sess_wire_tap_fn fn, void *ctx)
+{
+	s->wire_tap = fn;
+	s->wire_tap_ctx = fn != NULL ? ctx : NULL;
 }
 
 void sess_drop(struct sess *s)

@@ -40,6 +40,9 @@
 #include "url.h"
 #include "verdict.h"
 
+typedef void (*sess_wire_tap_fn)(void *ctx, int64_t t_ns, int dir,
+				 const uint8_t *p, size_t n, int kept);
+
 struct sess_cfg {
 	enum wsp_role role;      /* OUR role */
 	uint64_t seed;
@@ -231,7 +234,19 @@ struct sess {
 	int wire_truncated;
 	uint64_t bytes_out, bytes_in;
 	struct sess_tcp tcp;
+	/* Sees every byte read or written as it crosses, whatever the wire
+	 * log keeps (sess_set_wire_tap). */
+	sess_wire_tap_fn wire_tap;
+	void *wire_tap_ctx;
 };
+
+/* Sets (fn non-NULL) or clears the wire tap: fn is called with every
+ * chunk of bytes the session reads (dir 1) or writes (dir 0), in wire
+ * order, t_ns after sess_init, including what the wire log no longer keeps
+ * (its bound, s:stop_wirelog); kept says whether the log kept the chunk.
+ * Bytes that crossed before the call are not repeated: the caller reads
+ * them from the log. */
+void sess_set_wire_tap(struct sess *s, sess_wire_tap_fn fn, void *ctx);
 
 /* Prepares s (no I/O).  Returns 0 or WSP_E_INVAL. */
 int sess_init(struct sess *s, const struct sess_cfg *cfg);

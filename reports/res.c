@@ -302,16 +302,31 @@ static void keep_rec(struct res_wire_build *b, int64_t t_ns, int dir,
 	w->len += n;
 }
 
-void res_wire_add(struct res_wire_build *b, int64_t t_ns, int dir,
-		  const uint8_t *p, size_t n)
+static void wire_take(struct res_wire_build *b, int64_t t_ns, int dir,
+		      const uint8_t *p, size_t n, int keep)
 {
 	if (b == NULL || n == 0 || (dir != 0 && dir != 1))
 		return;
 	struct res_case *c = b->c;
 	if (res_stats_add(dir == 0 ? &c->tx_octets : &c->rx_octets, n, 1) != 0)
 		b->oom = 1;
-	keep_rec(b, t_ns, dir, p, n);
+	if (keep)
+		keep_rec(b, t_ns, dir, p, n);
+	else
+		c->wire.truncated = 1; /* the log is a prefix of the wire */
 	rw_feed(&b->scan, dir, b->rec++, p, n);
+}
+
+void res_wire_add(struct res_wire_build *b, int64_t t_ns, int dir,
+		  const uint8_t *p, size_t n)
+{
+	wire_take(b, t_ns, dir, p, n, 1);
+}
+
+void res_wire_count(struct res_wire_build *b, int dir, const uint8_t *p,
+		    size_t n)
+{
+	wire_take(b, 0, dir, p, n, 0);
 }
 
 int res_wire_end(struct res_wire_build *b, int lost, uint64_t bytes_sent,

@@ -170,6 +170,11 @@ struct res_wire_build *res_wire_begin(struct res_case *c, int we_client,
 				      size_t cap);
 void res_wire_add(struct res_wire_build *b, int64_t t_ns, int dir,
 		  const uint8_t *p, size_t n);
+/* Like res_wire_add for bytes the session's own log did not keep (its
+ * bound, s:stop_wirelog): counted and scanned, never kept, and c's log is
+ * marked truncated, as nothing after them is kept either. */
+void res_wire_count(struct res_wire_build *b, int dir, const uint8_t *p,
+		    size_t n);
 /* Returns 0, or WSP_E_NOMEM (what was built is kept, marked truncated). */
 int res_wire_end(struct res_wire_build *b, int lost, uint64_t bytes_sent,
 		 uint64_t bytes_received);

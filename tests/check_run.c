@@ -277,6 +277,71 @@ START_TEST(run_huge_frame_costs_nothing)
 }
 END_TEST
 
+static uint64_t stat_of(const struct res_stats *st, uint64_t key)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].key == key)
+			return st->v[i].count;
+	return 0;
+}
+
+static uint64_t stat_bytes(const struct res_stats *st)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < st->n; i++)
+		sum += st->v[i].key * st->v[i].count;
+	return sum;
+}
+
+START_TEST(run_stats_cover_what_the_wire_log_left_out)
+{
+	/* docs/report-format.md: the frame and octet statistics and the
+	 * first Close we sent cover the whole connection, even after the
+	 * wire log stopped (s:stop_wirelog here; its 64 MiB bound in 18.1,
+	 * where the peer's Close came after it and was missed). */
+	struct tl_echo e;
+	tl_echo_start(&e, NULL, NULL);
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", e.port);
+	const char *path = write_case(
+		"s:send_text('before') s:stop_wirelog() "
+		"for i = 1, 3 do s:send_text('after') end "
+		"s:send_binary('bin') "
+		"s:expect{ok={{'text','before'},{'text','after'},"
+		"{'text','after'},{'text','after'},{'binary','bin'}}} "
+		"s:close(1000, 'after the log') "
+		"s:expect_close{by_me = true, codes = {1000}, clean = true}");
+	struct res_run r;
+	int rc = run_against(url, 1, path, 1.0, &r, err);
+	tl_echo_stop(&e);
+	unlink(path);
+	ck_assert_msg(rc == 0, "%s", err);
+	const struct res_case *c = &r.agents[0].cases[0];
+	ck_assert_msg(c->verdict == VD_OK, "%s / %s", c->reason, c->close_reason);
+	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_TEXT), 4);
+	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_BINARY), 1);
+	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_CLOSE), 1);
+	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_TEXT), 4);
+	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_BINARY), 1);
+	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_CLOSE), 1);
+	/* The Close we sent came after the log stopped. */
+	ck_assert_int_eq(c->has_local_code, 1);
+	ck_assert_uint_eq(c->local_code, 1000);
+	ck_assert_str_eq(c->local_reason, "after the log");
+	/* Every byte is in the octet statistics; the log keeps a prefix
+	 * only (the handshake, our first frame) and says so. */
+	ck_assert_uint_eq(stat_bytes(&c->tx_octets), c->wire.bytes_sent);
+	ck_assert_uint_eq(stat_bytes(&c->rx_octets), c->wire.bytes_received);
+	ck_assert_int_eq(c->wire.truncated, 1);
+	ck_assert_uint_lt(c->wire.len, c->wire.bytes_sent + c->wire.bytes_received);
+	int found = 0;
+	for (size_t i = 0; i + 12 <= c->wire.len && !found; i++)
+		found = memcmp(c->wire.data + i, "HTTP/1.1 101", 12) == 0;
+	ck_assert_int_eq(found, 1);
+	res_free(&r);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -284,6 +349,7 @@ Suite *run_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, run_embedded_cases_all_ok_against_echo);
 	tcase_add_test(tc, run_unreachable_target_is_an_error);
+	tcase_add_test(tc, run_stats_cover_what_the_wire_log_left_out);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_set_timeout(tc, 30);
