@@ -39,6 +39,16 @@
 #include <emmintrin.h>
 #endif
 
+/* The vector path needs SSSE3's byte shuffle, which x86-64's baseline does
+ * not promise: the functions using it are compiled for SSSE3 alone and
+ * chosen at run time (u8_vector_available). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(U8_NO_SIMD)
+#define U8_VECTOR 1
+#include <tmmintrin.h>
+#else
+#define U8_VECTOR 0
+#endif
+
 /* --------------------------------------------------------------------------
  * The DFA
  */
@@ -249,11 +259,184 @@ static size_t skip_valid(const uint8_t *p, size_t i, size_t n)
 }
 
 /* --------------------------------------------------------------------------
+ * The vector path: whole 64-byte blocks, sixteen bytes per step, with the
+ * lookup method of Keiser and Lemire ("Validating UTF-8 in less than one
+ * instruction per byte", 2021).  Every error of UTF-8 shows in a pair of
+ * adjacent bytes, except a continuation byte too many or too few after a
+ * 3- or 4-byte lead; so each byte is classified by three 16-entry tables
+ * (the high nibble of the byte before it, that byte's low nibble, its own
+ * high nibble), each entry a set of the error kinds the nibble allows, and
+ * the AND of the three is the set of errors the pair commits.  Continuation
+ * bytes in third and fourth position are told apart by looking two and
+ * three bytes back.  The path only finds that a block is bad, not where or
+ * why: the scalar code above then walks the code point that was under way
+ * when the block began, and from there finds the exact class and offset.
+ */
+#if U8_VECTOR
+
+/* Error kinds, one bit each (two share bit 6: their tables never overlap
+ * on a lead other than F0 or F5..FF, which they tell apart by the low
+ * nibble). */
+#define V_TOO_SHORT  0x01 /* a lead, then no continuation */
+#define V_TOO_LONG   0x02 /* ASCII, then a continuation */
+#define V_OVERLONG3  0x04 /* E0 80..9F */
+#define V_TOO_LARGE  0x08 /* F4 90..BF, F5..FF 90..BF */
+#define V_SURROGATE  0x10 /* ED A0..BF */
+#define V_OVERLONG2  0x20 /* C0, C1 then a continuation */
+#define V_BIT6       0x40 /* F0 80..8F (overlong), F5..FF 80..8F */
+#define V_TWO_CONTS  0x80 /* a continuation after a continuation */
+/* What every low nibble of a lead allows alike. */
+#define V_ANY (V_TOO_SHORT | V_TOO_LONG | V_TWO_CONTS)
+
+#define V_TABLE(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)         \
+	_mm_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d),       \
+		      (char)(e), (char)(f), (char)(g), (char)(h),       \
+		      (char)(i), (char)(j), (char)(k), (char)(l),       \
+		      (char)(m), (char)(n), (char)(o), (char)(p))
+
+__attribute__((target("ssse3")))
+static inline __m128i vec_errors(__m128i in, __m128i prev)
+{
+	/* By the high nibble of the byte before. */
+	const __m128i t_prev_hi = V_TABLE(
+		V_TOO_LONG, V_TOO_LONG, V_TOO_LONG, V_TOO_LONG,
+		V_TOO_LONG, V_TOO_LONG, V_TOO_LONG, V_TOO_LONG,
+		V_TWO_CONTS, V_TWO_CONTS, V_TWO_CONTS, V_TWO_CONTS,
+		V_TOO_SHORT | V_OVERLONG2,
+		V_TOO_SHORT,
+		V_TOO_SHORT | V_OVERLONG3 | V_SURROGATE,
+		V_TOO_SHORT | V_TOO_LARGE | V_BIT6);
+	/* By the low nibble of the byte before. */
+	const __m128i t_prev_lo = V_TABLE(
+		V_ANY | V_OVERLONG3 | V_OVERLONG2 | V_BIT6,
+		V_ANY | V_OVERLONG2,
+		V_ANY, V_ANY,
+		V_ANY | V_TOO_LARGE,
+		V_ANY | V_TOO_LARGE | V_BIT6, V_ANY | V_TOO_LARGE | V_BIT6,
+		V_ANY | V_TOO_LARGE | V_BIT6, V_ANY | V_TOO_LARGE | V_BIT6,
+		V_ANY | V_TOO_LARGE | V_BIT6, V_ANY | V_TOO_LARGE | V_BIT6,
+		V_ANY | V_TOO_LARGE | V_BIT6, V_ANY | V_TOO_LARGE | V_BIT6,
+		V_ANY | V_TOO_LARGE | V_BIT6 | V_SURROGATE,
+		V_ANY | V_TOO_LARGE | V_BIT6, V_ANY | V_TOO_LARGE | V_BIT6);
+	/* By the byte's own high nibble. */
+	const __m128i t_cur_hi = V_TABLE(
+		V_TOO_SHORT, V_TOO_SHORT, V_TOO_SHORT, V_TOO_SHORT,
+		V_TOO_SHORT, V_TOO_SHORT, V_TOO_SHORT, V_TOO_SHORT,
+		V_TOO_LONG | V_OVERLONG2 | V_TWO_CONTS | V_OVERLONG3 | V_BIT6,
+		V_TOO_LONG | V_OVERLONG2 | V_TWO_CONTS | V_OVERLONG3 |
+			V_TOO_LARGE,
+		V_TOO_LONG | V_OVERLONG2 | V_TWO_CONTS | V_SURROGATE |
+			V_TOO_LARGE,
+		V_TOO_LONG | V_OVERLONG2 | V_TWO_CONTS | V_SURROGATE |
+			V_TOO_LARGE,
+		V_TOO_SHORT, V_TOO_SHORT, V_TOO_SHORT, V_TOO_SHORT);
+	const __m128i nib = _mm_set1_epi8(0x0F);
+	__m128i prev1 = _mm_alignr_epi8(in, prev, 15);
+	__m128i e = _mm_shuffle_epi8(
+		t_prev_hi, _mm_and_si128(_mm_srli_epi16(prev1, 4), nib));
+	e = _mm_and_si128(e, _mm_shuffle_epi8(t_prev_lo,
+					      _mm_and_si128(prev1, nib)));
+	e = _mm_and_si128(e, _mm_shuffle_epi8(
+		t_cur_hi, _mm_and_si128(_mm_srli_epi16(in, 4), nib)));
+	/* Third and fourth bytes: E0..FF two back, F0..FF three back.  There
+	 * a continuation after a continuation is due (bit 7 set in e), and
+	 * anywhere else it is an error: the XOR flags both mismatches. */
+	__m128i prev2 = _mm_alignr_epi8(in, prev, 14);
+	__m128i prev3 = _mm_alignr_epi8(in, prev, 13);
+	__m128i third = _mm_subs_epu8(prev2, _mm_set1_epi8((char)(0xE0 - 0x80)));
+	__m128i fourth = _mm_subs_epu8(prev3, _mm_set1_epi8((char)(0xF0 - 0x80)));
+	__m128i due = _mm_and_si128(_mm_or_si128(third, fourth),
+				    _mm_set1_epi8((char)0x80));
+	return _mm_xor_si128(e, due);
+}
+
+/* Does the vector end inside a sequence (a lead in its last byte, a 3- or
+ * 4-byte lead in the last two, a 4-byte lead in the last three)? */
+__attribute__((target("ssse3")))
+static inline int vec_open_at_end(__m128i v)
+{
+	const __m128i lim = _mm_setr_epi8(
+		(char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF,
+		(char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF,
+		(char)0xFF, (char)0xFF, (char)0xFF, (char)(0xF0 - 1),
+		(char)(0xE0 - 1), (char)(0xC0 - 1));
+	__m128i over = _mm_subs_epu8(v, lim);
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(over, _mm_setzero_si128())) !=
+	       0xFFFF;
+}
+
+/* From i, a code point boundary, with at least 64 bytes left: the end of
+ * the valid stretch of whole blocks that ends on a code point boundary
+ * (i itself when the first block is bad).  Whatever follows, an error or
+ * a sequence the blocks cut, is left to the scalar code. */
+__attribute__((target("ssse3")))
+static size_t vec_skip(const uint8_t *p, size_t i, size_t n)
+{
+	__m128i prev = _mm_setzero_si128();
+	size_t b = i;
+	while (n - b >= BLOCK) {
+		__m128i a0 = _mm_loadu_si128((const __m128i *)(const void *)(p + b));
+		__m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p + b + 16));
+		__m128i a2 = _mm_loadu_si128((const __m128i *)(const void *)(p + b + 32));
+		__m128i a3 = _mm_loadu_si128((const __m128i *)(const void *)(p + b + 48));
+		__m128i any = _mm_or_si128(_mm_or_si128(a0, a1),
+					   _mm_or_si128(a2, a3));
+		if (_mm_movemask_epi8(any) == 0) {
+			/* All ASCII: wrong only when a sequence was open. */
+			if (vec_open_at_end(prev))
+				break;
+		} else {
+			__m128i e = vec_errors(a0, prev);
+			e = _mm_or_si128(e, vec_errors(a1, a0));
+			e = _mm_or_si128(e, vec_errors(a2, a1));
+			e = _mm_or_si128(e, vec_errors(a3, a2));
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(
+				    e, _mm_setzero_si128())) != 0xFFFF)
+				break;
+		}
+		prev = a3;
+		b += BLOCK;
+	}
+	/* Back to the start of a sequence the last block left open: its
+	 * lead is valid (the blocks were), so its value says how far. */
+	if (b - i >= 3) {
+		if (p[b - 1] >= 0xC0)
+			b -= 1;
+		else if (p[b - 2] >= 0xE0)
+			b -= 2;
+		else if (p[b - 3] >= 0xF0)
+			b -= 3;
+	}
+	return b;
+}
+
+static int vector_usable(void)
+{
+	static int usable = -1; /* a race here only repeats the answer */
+	if (usable < 0) {
+		__builtin_cpu_init();
+		usable = __builtin_cpu_supports("ssse3") ? 1 : 0;
+	}
+	return usable;
+}
+#endif /* U8_VECTOR */
+
+int u8_vector_available(void)
+{
+#if U8_VECTOR
+	return vector_usable();
+#else
+	return 0;
+#endif
+}
+
+/* --------------------------------------------------------------------------
  * Public functions
  */
 
 void u8_init(struct u8_validator *v)
 {
+	v->vector = u8_vector_available();
 	v->state = S_ACCEPT;
 	v->offset = 0;
 	v->error = 0;
@@ -270,6 +453,15 @@ int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n)
 		/* Between code points: whole ASCII blocks, then plainly
 		 * valid sequences, are skipped. */
 		if (s == S_ACCEPT) {
+#if U8_VECTOR
+			if (n - i >= BLOCK && v->vector) {
+				size_t j = vec_skip(p, i, n);
+				if (j != i) {
+					i = j;
+					continue;
+				}
+			}
+#endif
 			while (n - i >= BLOCK && block_is_ascii(p + i))
 				i += BLOCK;
 			size_t j = skip_valid(p, i, n);

@@ -27,10 +27,12 @@
  *   WSP_E_U8_TRUNCATED        the message ends inside a sequence (u8_finish,
  *                             at the message length).
  *
- * Two implementations: u8_feed (an ASCII fast path in front of a table
- * DFA) and u8_ref_validate (a plain scalar decoder, the reference the tests
- * and the differential fuzz target compare u8_feed with).  Nothing here
- * allocates; the validator is a plain struct the caller embeds.
+ * Two implementations: u8_feed (a vector path for whole 64-byte blocks
+ * where the CPU has SSSE3, ASCII and plain-sequence fast paths, and a
+ * table DFA behind them) and u8_ref_validate (a plain scalar decoder, the
+ * reference the tests and the differential fuzz target compare u8_feed
+ * with).  Nothing here allocates; the validator is a plain struct the
+ * caller embeds.
  */
 #ifndef U8_H
 #define U8_H
@@ -40,6 +42,9 @@
 
 struct u8_validator {
 	uint32_t state;    /* private: DFA state, 0 = between code points */
+	int vector;        /* private: take the vector path (u8_init sets it
+			    * from u8_vector_available; the tests clear it
+			    * to compare the two paths) */
 	uint64_t offset;   /* bytes accepted so far in this message */
 	int error;         /* 0, or the WSP_E_U8_* code of the first error */
 	uint64_t error_offset; /* message offset of the first invalid byte */
@@ -63,6 +68,12 @@ int u8_feed(struct u8_validator *v, const uint8_t *p, size_t n);
  * message length; an earlier error from u8_feed is returned again).  The
  * error is sticky: the validator keeps it until u8_init. */
 int u8_finish(struct u8_validator *v);
+
+/* 1 when u8_feed can check 64-byte blocks sixteen bytes per step (x86-64
+ * with SSSE3, asked of the CPU once), else 0: then it steps over ASCII a
+ * block at a time and over the rest a code point at a time.  Either way the
+ * results are the same. */
+int u8_vector_available(void);
 
 /* One-shot check of a whole message with the scalar reference decoder.
  * Returns 0 or the WSP_E_U8_* code, with the offset of the first invalid

@@ -556,6 +556,119 @@ START_TEST(guard_page_no_overread)
 }
 END_TEST
 
+/* --------------------------------------------------------------------------
+ * The vector path (64-byte blocks, SSSE3): the same results as the scalar
+ * paths and the reference wherever a sequence sits in the blocks
+ */
+
+/* u8_feed over p[0..n) in one call, on the vector path or not. */
+static int feed_path(const uint8_t *p, size_t n, int vector, uint64_t *off)
+{
+	struct u8_validator v;
+	u8_init(&v);
+	v.vector = vector;
+	int rc = u8_feed(&v, p, n);
+	if (rc == 0)
+		rc = u8_finish(&v);
+	*off = rc == 0 ? n : v.error_offset;
+	return rc;
+}
+
+START_TEST(vector_path_is_used_on_x86_64)
+{
+	/* Without it every test below compares the scalar path with itself. */
+#if defined(__x86_64__) && !defined(U8_NO_SIMD)
+	ck_assert_int_eq(u8_vector_available(), 1);
+#else
+	ck_assert_int_eq(u8_vector_available(), 0);
+#endif
+}
+END_TEST
+
+START_TEST(vector_windows_at_lane_and_block_edges_eq_ref)
+{
+	/* Every lead C0..FF with a second byte from each class edge and
+	 * boundary third and fourth bytes, placed so the sequence starts
+	 * at, straddles or ends at a 16-byte lane and a 64-byte block edge
+	 * (and the input's end), in 160 bytes of ASCII: vector path, scalar
+	 * path and reference agree on class and offset. */
+	static const uint8_t edge[] = {0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F,
+				       0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+				       0xE0, 0xEF, 0xF0, 0xFF};
+	static const uint8_t edge34[] = {0x41, 0x80, 0xBF, 0xC2};
+	static const size_t at[] = {0, 13, 14, 15, 16, 29, 47, 60, 61, 62,
+				    63, 64, 125, 126, 127, 128, 156, 157, 158,
+				    159};
+	uint8_t b[160];
+	for (size_t a = 0; a < sizeof(at) / sizeof(at[0]); a++) {
+		for (unsigned b0 = 0xC0; b0 < 0x100; b0++) {
+			for (unsigned k = 0; k < 16 * 16; k++) {
+				memset(b, 'a', sizeof(b));
+				uint8_t w[4] = {(uint8_t)b0, edge[k & 15],
+						edge34[(k >> 4) & 3],
+						edge34[k >> 6]};
+				size_t m = sizeof(b) - at[a] < 4
+						   ? sizeof(b) - at[a]
+						   : 4;
+				memcpy(b + at[a], w, m);
+				uint64_t ov, os, orf;
+				int rv = feed_path(b, sizeof(b), 1, &ov);
+				int rs = feed_path(b, sizeof(b), 0, &os);
+				int rr = u8_ref_validate(b, sizeof(b), &orf);
+				if (rv != rr || ov != orf || rs != rr ||
+				    os != orf)
+					ck_abort_msg("at %zu: %02X %02X %02X "
+						     "%02X: vector %s@%llu "
+						     "scalar %s@%llu ref "
+						     "%s@%llu",
+						     at[a], w[0], w[1], w[2],
+						     w[3], wsp_errname(rv),
+						     (unsigned long long)ov,
+						     wsp_errname(rs),
+						     (unsigned long long)os,
+						     wsp_errname(rr),
+						     (unsigned long long)orf);
+			}
+		}
+	}
+}
+END_TEST
+
+START_TEST(vector_vs_scalar_random_text_and_corruptions)
+{
+	/* Mixed text of up to 4 KiB (many whole blocks, sequences across
+	 * every edge), valid and then with one to three bytes changed: the
+	 * two paths and the reference agree, whole and fed in chunks. */
+	uint64_t rng = 0xB10C0000u + (uint64_t)_i;
+	static uint8_t buf[4096];
+	for (int iter = 0; iter < 200; iter++) {
+		size_t n = random_text(&rng, buf, sizeof(buf));
+		uint64_t ov, os, orf;
+		ck_assert_int_eq(feed_path(buf, n, 1, &ov), 0);
+		ck_assert_uint_eq(ov, n);
+		int nc = 1 + (int)(tl_rand(&rng) % 3);
+		for (int c = 0; c < nc && n > 0; c++) {
+			size_t at = (size_t)(tl_rand(&rng) % n);
+			buf[at] = (uint8_t)tl_rand(&rng);
+		}
+		int rr = u8_ref_validate(buf, n, &orf);
+		int rv = feed_path(buf, n, 1, &ov);
+		int rs = feed_path(buf, n, 0, &os);
+		ck_assert_msg(rv == rr && ov == orf && rs == rr && os == orf,
+			      "iter %d: vector %s@%llu scalar %s@%llu ref "
+			      "%s@%llu", iter, wsp_errname(rv),
+			      (unsigned long long)ov, wsp_errname(rs),
+			      (unsigned long long)os, wsp_errname(rr),
+			      (unsigned long long)orf);
+		struct tl_chunker ch;
+		tl_chunker_init(&ch, TL_CHUNK_RANDOM, tl_rand(&rng));
+		ch.max_random = 60 + (size_t)(tl_rand(&rng) % 300);
+		ck_assert_int_eq(fast_chunked(buf, n, &ch, &ov), rr);
+		ck_assert_uint_eq(ov, orf);
+	}
+}
+END_TEST
+
 Suite *u8_suite(void)
 {
 	Suite *s = suite_create("u8");
@@ -585,6 +698,10 @@ Suite *u8_suite(void)
 	tcase_add_loop_test(tc, fast_path_vs_reference_random_corruptions, 0,
 			    8);
 	tcase_add_test(tc, guard_page_no_overread);
+	tcase_add_test(tc, vector_path_is_used_on_x86_64);
+	tcase_add_test(tc, vector_windows_at_lane_and_block_edges_eq_ref);
+	tcase_add_loop_test(tc, vector_vs_scalar_random_text_and_corruptions,
+			    0, 8);
 	suite_add_tcase(s, tc);
 	return s;
 }
