@@ -17,8 +17,8 @@
 -- UNIMPLEMENTED when the peer did not agree to permessage-deflate.
 -- Autobahn checks each echo by SHA-1; wsprobe compares the whole content.
 --
--- Returns { ROWS, COUNT, DEFAULT_OFFER, SETS, SIZES, dataset, round_trips }
--- (each described where it is defined below).  Changing a generator
+-- Returns { ROWS, COUNT, DEFAULT_OFFER, SETS, SIZES, dataset, window,
+-- round_trips } (each described where it is defined below).  Changing a generator
 -- changes the bytes every 12.x and 13.x case sends.
 
 -- Autobahn's message-size table: size, case timeout (s), auto-fragment
@@ -310,13 +310,15 @@ local SIZES = { 194056, 263222, 222218, 263647, 1042328 }
 
 local cache = {}
 
--- The data set k: { bytes = string, text = bool, n = units, off = byte
--- offset of each code point (text only; off[n + 1] = #bytes + 1) }.
+-- The data set k: { bytes = string, twice = bytes .. bytes, text = bool,
+-- n = units, off = byte offset of each code point (text only; off[n + 1] =
+-- #bytes + 1) }.  twice lets a window that wraps be cut in one piece.
 local function dataset(k)
   local d = cache[k]
   if d then return d end
   local bytes = SETS[k][2]()
-  d = { bytes = bytes, text = SETS[k][3], n = #bytes }
+  d = { bytes = bytes, twice = bytes .. bytes, text = SETS[k][3],
+    n = #bytes }
   if d.text then
     local off, n = {}, 0
     for p in utf8.codes(bytes) do
@@ -330,15 +332,18 @@ local function dataset(k)
   return d
 end
 
--- The window of len units starting at unit ptr (0-based), wrapping at the
--- end of the data set; returns it and the next start.
+-- The window of len units (at most the set's size) starting at unit ptr
+-- (0-based), wrapping at the end of the data set; returns it and the next
+-- start.  One copy per message: 12.x.10 and 12.x.15-18 wrap two times in
+-- three.
 local function window(d, ptr, len)
+  assert(len <= d.n, "window longer than the data set")
   local to = (ptr + len) % d.n
-  local b, off = d.bytes, d.off
+  local off = d.off
   local from_b = off and off[ptr + 1] or ptr + 1
   local to_b = off and off[to + 1] - 1 or to
-  if to > ptr then return b:sub(from_b, to_b), to end
-  return b:sub(from_b) .. b:sub(1, to_b), to
+  if to <= ptr then to_b = to_b + #d.bytes end
+  return d.twice:sub(from_b, to_b), to
 end
 
 -- --- the round-trip driver ---------------------------------------------
@@ -408,5 +413,6 @@ return {
   SETS = SETS,
   SIZES = SIZES,
   dataset = dataset,
+  window = window,
   round_trips = round_trips,
 }
