@@ -407,6 +407,17 @@ int wsf_decoder_idle(const struct wsf_decoder *d)
 	return d->state == ST_IDLE;
 }
 
+size_t wsf_skip(struct wsf_decoder *d, size_t len)
+{
+	if (d->state != ST_PAYLOAD || d->remaining <= 1)
+		return 0;
+	if (len > d->remaining - 1)
+		len = (size_t)(d->remaining - 1);
+	d->offset += len;
+	d->remaining -= len;
+	return len;
+}
+
 /* Slow path: adds header bytes from buf[0..len) to d->hbuf.  Returns how
  * many were taken; *done says whether the header is now complete. */
 static size_t collect_header(struct wsf_decoder *d, const uint8_t *buf,

@@ -130,6 +130,15 @@ void wsf_decoder_init(struct wsf_decoder *d, const struct wsf_policy *p);
  * frame. */
 int wsf_decoder_idle(const struct wsf_decoder *d);
 
+/* Passes over up to len payload bytes of the frame under way without
+ * reading them (nothing to unmask, no event): for a reader that has kept
+ * all of a payload it wants.  Returns how many it passed, always fewer than
+ * the payload still to come, so the frame's last byte and WSF_EV_END come
+ * from wsf_decode; 0 when d is not inside a payload (between frames, in a
+ * header, or right after the header when wsf_decode has not returned yet).
+ * wsf_decode then goes on at the right offset and mask phase. */
+size_t wsf_skip(struct wsf_decoder *d, size_t len);
+
 /*
  * Decodes from buf[0..len).  Returns the number of bytes consumed (>= 0) and
  * fills *ev.  When ev->flags is 0 and ev->len is 0, every byte was consumed

@@ -113,6 +113,20 @@ static void feed_frames(struct rw_scan *s, struct rw_dir *d, int dir,
 {
 	uint8_t tmp[4096];
 	while (n > 0) {
+		/* Payload past what is kept is only counted: no copy, no
+		 * unmasking (a case's statistics see every byte of 9.x's
+		 * 16 MiB messages). */
+		if (d->active && d->cur.kind == RW_FRAME &&
+		    d->cur.len >= s->keep_max) {
+			size_t k = wsf_skip(&d->dec, n);
+			d->cur.total += k;
+			if (k > 0)
+				d->cur.last_rec = rec;
+			p += k;
+			n -= k;
+			if (n == 0)
+				break;
+		}
 		size_t chunk = n < sizeof(tmp) ? n : sizeof(tmp);
 		memcpy(tmp, p, chunk);
 		size_t off = 0;

@@ -866,6 +866,76 @@ START_TEST(rfc6455_5_3_masked_split_at_every_offset)
 }
 END_TEST
 
+START_TEST(rfc6455_5_3_skip_keeps_offset_and_mask_phase)
+{
+	/* A masked 1000-byte frame, then an unmasked 3-byte one.  Whatever
+	 * wsf_skip passes over, the bytes decoded after it are unmasked with
+	 * the right key byte, the frame ends on its last byte with
+	 * WSF_EV_END from wsf_decode, and the next frame decodes. */
+	uint8_t plain[1000];
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(i * 7 + 3);
+	struct wsf_frame f = {.fin = 1, .opcode = WSP_OP_BINARY, .masked = 1,
+			      .mask_key = {0x11, 0x22, 0x44, 0x88},
+			      .payload_len = sizeof(plain)};
+	uint8_t wire[1024];
+	ssize_t hl = wsf_encode(wire, sizeof(wire), &f, plain, sizeof(plain));
+	ck_assert_int_eq(hl, 8 + 1000);
+	size_t n = (size_t)hl + tl_hex("82 03 78 79 7a", wire + hl,
+				       sizeof(wire) - (size_t)hl);
+	static const size_t first[] = {0, 1, 2, 3, 5, 999};
+	static const size_t skip[] = {0, 1, 2, 3, 4, 7, 500, 998, 999, 5000};
+	for (size_t a = 0; a < sizeof(first) / sizeof(first[0]); a++) {
+		for (size_t b = 0; b < sizeof(skip) / sizeof(skip[0]); b++) {
+			uint8_t buf[1024];
+			memcpy(buf, wire, n);
+			struct wsf_decoder d;
+			wsf_decoder_init(&d, NULL);
+			/* Nothing to pass over between frames or in a
+			 * header. */
+			ck_assert_uint_eq(wsf_skip(&d, 10), 0);
+			struct wsf_event ev;
+			ck_assert_int_eq(wsf_decode(&d, buf, 3, &ev), 3);
+			ck_assert_uint_eq(wsf_skip(&d, 10), 0);
+			size_t pos = 3;
+			ssize_t used = wsf_decode(&d, buf + pos,
+						  5 + first[a], &ev);
+			ck_assert_int_eq(used, (ssize_t)(5 + first[a]));
+			ck_assert(ev.flags & WSF_EV_HEADER);
+			ck_assert_mem_eq(ev.data, plain, first[a]);
+			pos += (size_t)used;
+			size_t left = 1000 - first[a];
+			size_t k = wsf_skip(&d, skip[b]);
+			size_t want = skip[b] < left - 1 ? skip[b] : left - 1;
+			ck_assert_uint_eq(k, want);
+			ck_assert_uint_eq(d.remaining, left - k);
+			pos += k;
+			used = wsf_decode(&d, buf + pos, n - pos, &ev);
+			ck_assert_int_eq(used, (ssize_t)(left - k));
+			ck_assert_uint_eq(ev.offset, first[a] + k);
+			ck_assert_mem_eq(ev.data, plain + first[a] + k, left - k);
+			ck_assert_uint_eq(ev.flags, WSF_EV_END);
+			/* The last byte is never passed over. */
+			pos += (size_t)used;
+			used = wsf_decode(&d, buf + pos, n - pos, &ev);
+			ck_assert_int_eq(used, 5);
+			ck_assert_uint_eq(ev.flags, WSF_EV_HEADER | WSF_EV_END);
+			ck_assert_mem_eq(ev.data, "xyz", 3);
+			ck_assert_uint_eq(wsf_skip(&d, 10), 0);
+		}
+	}
+	/* A one-byte payload: nothing to pass over. */
+	uint8_t one[] = {0x82, 0x01, 0x41};
+	struct wsf_decoder d;
+	wsf_decoder_init(&d, NULL);
+	struct wsf_event ev;
+	ck_assert_int_eq(wsf_decode(&d, one, 2, &ev), 2);
+	ck_assert_uint_eq(wsf_skip(&d, 1), 0);
+	ck_assert_int_eq(wsf_decode(&d, one + 2, 1, &ev), 1);
+	ck_assert_uint_eq(ev.flags, WSF_EV_END);
+}
+END_TEST
+
 /* --------------------------------------------------------------------------
  * The decoder's three ways into a header (a new frame with room for the
  * longest header, a whole header in fewer than WSF_MAX_HEADER bytes, a header
@@ -1395,6 +1465,7 @@ Suite *wsf_suite(void)
 	tcase_add_loop_test(tc, rfc6455_5_4_chunking_never_changes_result, 0,
 			    12);
 	tcase_add_test(tc, rfc6455_5_3_masked_split_at_every_offset);
+	tcase_add_test(tc, rfc6455_5_3_skip_keeps_offset_and_mask_phase);
 	tcase_add_test(tc, rfc6455_5_2_one_call_per_whole_frame);
 	tcase_add_loop_test(tc, rfc6455_5_2_header_paths_agree, 0, 3);
 	suite_add_tcase(s, tc);
