@@ -294,6 +294,60 @@ START_TEST(deflate_data_sets_are_byte_for_byte_pinned)
 }
 END_TEST
 
+START_TEST(deflate_data_windows_are_the_units_asked_for)
+{
+	/* The windows 12.x/13.x send: len units (code points for the text
+	 * sets) from ptr, wrapping at the end of the set, as an independent
+	 * cut (its own code point table, two pieces joined) gives them, for
+	 * the smallest, a middle and the largest size, and at least one wrap
+	 * each. */
+	static const char src[] =
+		"local D = use 'deflate_data'\n"
+		"local function ref(d, offs, ptr, len)\n"
+		"  local to = (ptr + len) % d.n\n"
+		"  local a = offs and offs[ptr + 1] or ptr + 1\n"
+		"  local b = offs and offs[to + 1] - 1 or to\n"
+		"  if to > ptr then return d.bytes:sub(a, b), to end\n"
+		"  return d.bytes:sub(a) .. d.bytes:sub(1, b), to\n"
+		"end\n"
+		"case { id = '1', title = 't', run = function(k)\n"
+		"  local d = D.dataset(k)\n"
+		"  local offs\n"
+		"  if d.text then\n"
+		"    offs = {}\n"
+		"    for p in utf8.codes(d.bytes) do offs[#offs + 1] = p end\n"
+		"    assert(#offs == d.n, 'code points')\n"
+		"    offs[#offs + 1] = #d.bytes + 1\n"
+		"  end\n"
+		"  local wraps = 0\n"
+		"  for _, len in ipairs { 16, 256, 131072 } do\n"
+		"    local p1, p2, w = 0, 0\n"
+		"    for i = 1, 40 do\n"
+		"      local a, b\n"
+		"      a, p1 = ref(d, offs, p1, len)\n"
+		"      b, p2 = D.window(d, p2, len)\n"
+		"      assert(a == b and p1 == p2, 'window ' .. i .. ' of ' .. len)\n"
+		"      if utf8.len(b) ~= (d.text and len or utf8.len(b)) then\n"
+		"        error('units ' .. i)\n"
+		"      end\n"
+		"      if not d.text then assert(#b == len, 'bytes') end\n"
+		"      if p1 < (p1 - len) % d.n then wraps = wraps + 1 end\n"
+		"    end\n"
+		"  end\n"
+		"  out = wraps\n"
+		"end }\n";
+	struct lcase_file f;
+	char err[512] = "";
+	ck_assert_msg(load(&f, src, err, sizeof(err)) == 0, "%s", err);
+	lua_pushinteger(f.L, pinned[_i].k);
+	ck_assert_msg(lcase_call(&f, &f.cases[0], 0, err, sizeof(err)) == 0,
+		      "%s", err);
+	lua_getglobal(f.L, "out");
+	ck_assert_int_ge(lua_tointeger(f.L, -1), 1);
+	lcase_file_free(&f);
+}
+END_TEST
+
 Suite *lcase_lib_suite(void)
 {
 	Suite *s = suite_create("lcase_lib");
@@ -309,6 +363,8 @@ Suite *lcase_lib_suite(void)
 	tc = tcase_create("autobahn_12_13_data_sets");
 	tcase_add_loop_test(tc, deflate_data_sets_are_byte_for_byte_pinned, 0,
 			    (int)(sizeof(pinned) / sizeof(pinned[0])));
+	tcase_add_loop_test(tc, deflate_data_windows_are_the_units_asked_for,
+			    0, (int)(sizeof(pinned) / sizeof(pinned[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

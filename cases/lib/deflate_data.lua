@@ -311,8 +311,12 @@ local SIZES = { 194056, 263222, 222218, 263647, 1042328 }
 local cache = {}
 
 -- The data set k: { bytes = string, twice = bytes .. bytes, text = bool,
--- n = units, off = byte offset of each code point (text only; off[n + 1] =
--- #bytes + 1) }.  twice lets a window that wraps be cut in one piece.
+-- n = units, off = the byte offset of each code point (text only), packed
+-- four bytes each: off_at(d, i) is that of code point i, off_at(d, n + 1) =
+-- #bytes + 1 }.  twice lets a window that wraps be cut in one piece.  The
+-- offsets are a string, not a table: the garbage collector, run often by
+-- the 12.x/13.x messages, walks a table of 190,000 entries every cycle and
+-- skips a string.
 local function dataset(k)
   local d = cache[k]
   if d then return d end
@@ -323,13 +327,17 @@ local function dataset(k)
     local off, n = {}, 0
     for p in utf8.codes(bytes) do
       n = n + 1
-      off[n] = p
+      off[n] = string.pack("<I4", p)
     end
-    off[n + 1] = #bytes + 1
-    d.off, d.n = off, n
+    off[n + 1] = string.pack("<I4", #bytes + 1)
+    d.off, d.n = table.concat(off), n
   end
   cache[k] = d
   return d
+end
+
+local function off_at(d, i)
+  return (string.unpack("<I4", d.off, 4 * i - 3))
 end
 
 -- The window of len units (at most the set's size) starting at unit ptr
@@ -339,9 +347,10 @@ end
 local function window(d, ptr, len)
   assert(len <= d.n, "window longer than the data set")
   local to = (ptr + len) % d.n
-  local off = d.off
-  local from_b = off and off[ptr + 1] or ptr + 1
-  local to_b = off and off[to + 1] - 1 or to
+  local from_b, to_b = ptr + 1, to
+  if d.off then
+    from_b, to_b = off_at(d, ptr + 1), off_at(d, to + 1) - 1
+  end
   if to <= ptr then to_b = to_b + #d.bytes end
   return d.twice:sub(from_b, to_b), to
 end
