@@ -309,11 +309,25 @@ int net_read(struct net_conn *c, void *buf, size_t cap,
 		return WSP_E_INVAL;
 	if (c->fd < 0)
 		return WSP_E_NET_CLOSED;
+	if (cap > INT32_MAX)
+		cap = INT32_MAX;
+	if (c->unread_after_reset && c->ssl == NULL) {
+		/* The kernel keeps what arrived before the RST readable
+		 * after a send() reported it (an echo, the peer's Close, the
+		 * frame it reset in the middle of); a read only hears of the
+		 * reset once that is gone.  Nothing more can come. */
+		ssize_t n;
+		do
+			n = recv(c->fd, buf, cap, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n > 0)
+			return (int)n;
+		c->unread_after_reset = 0;
+		return WSP_E_NET_RESET;
+	}
 	int ended = ended_read_result(c);
 	if (ended <= 0)
 		return ended;
-	if (cap > INT32_MAX)
-		cap = INT32_MAX;
 	if (c->ssl != NULL)
 		return net__tls_read(c, buf, cap, dl);
 	for (;;) {
@@ -385,6 +399,8 @@ int net_write(struct net_conn *c, const void *buf, size_t len, size_t *sent,
 			continue;
 		}
 		rc = net__sock_error(c, err, "write to");
+		if (rc == WSP_E_NET_RESET)
+			c->unread_after_reset = 1;
 		break;
 	}
 	if (sent != NULL)

@@ -74,6 +74,8 @@ struct net_conn {
 	int wr_closed;          /* we shut our sending side down */
 	int last_errno;         /* errno of the last socket failure, or 0 */
 	int tls_fatal;          /* private: OpenSSL failed; no more SSL calls */
+	int unread_after_reset; /* private: a write met the peer's RST; what
+				 * had arrived before it is still to read */
 	char peer[NET_ADDR_MAX];        /* "127.0.0.1:8080", "[::1]:8080" */
 	char errmsg[NET_ERRMSG_MAX];    /* last failure, one line, or "" */
 };
@@ -126,7 +128,11 @@ int net_connect(struct net_conn *c, const char *host, uint16_t port,
  *                           truncation matters); later reads return 0 too
  *   WSP_E_NET_TIMEOUT       nothing arrived before the deadline (the
  *                           connection stays usable)
- *   WSP_E_NET_RESET         RST from the peer (c->end NET_END_RESET)
+ *   WSP_E_NET_RESET         RST from the peer (c->end NET_END_RESET).
+ *                           Over plain TCP, when a write met the RST
+ *                           first, the bytes that had arrived before it
+ *                           are still returned (without waiting) before
+ *                           the reset is
  *   WSP_E_NET_TLS           TLS error (c->end NET_END_TLS_ERROR)
  *   WSP_E_NET_IO            other socket error
  *   WSP_E_NET_CLOSED, WSP_E_INVAL  c not open, bad arguments */

@@ -457,6 +457,37 @@ START_TEST(net_read_peer_reset)
 }
 END_TEST
 
+/* The peer sends, then resets before we read; our write meets the RST
+ * first.  What it sent is still read (the harness drains it to judge the
+ * case: tests/integration/hostile.sh "reset" mid-frame), then the reset. */
+START_TEST(net_read_after_write_met_reset_returns_what_arrived)
+{
+	struct net_listener l;
+	struct net_conn c, s;
+	tcp_pair(&l, &c, &s);
+	ck_assert_int_eq(net_write_all(&s, "hello", 5, in_ms(LONG_MS)), 0);
+	net_abort(&s);
+	/* The RST is on loopback at once; the write hears of it. */
+	int rc = 0;
+	for (int i = 0; i < 100 && rc == 0; i++) {
+		sleep_ms(5);
+		rc = net_write_all(&c, "x", 1, in_ms(LONG_MS));
+	}
+	ck_assert_msg(rc == WSP_E_NET_RESET, "%s", wsp_errname(rc));
+	ck_assert_int_eq(c.end, NET_END_RESET);
+	uint8_t buf[16];
+	int n = net_read(&c, buf, sizeof(buf), in_ms(LONG_MS));
+	ck_assert_int_eq(n, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	ck_assert_int_eq(net_read(&c, buf, sizeof(buf), in_ms(LONG_MS)),
+			 WSP_E_NET_RESET);
+	ck_assert_int_eq(net_read(&c, buf, sizeof(buf), in_ms(LONG_MS)),
+			 WSP_E_NET_RESET);
+	net_close(&c);
+	net_listener_close(&l);
+}
+END_TEST
+
 /* Writes after the peer closed must fail with a code; SIGPIPE keeps its
  * default action here, so a raised SIGPIPE would kill this test. */
 START_TEST(net_write_to_closed_peer_no_sigpipe)
@@ -1266,6 +1297,7 @@ Suite *net_suite(void)
 	tcase_add_test(tc, net_wait_readable_tcp);
 	tcase_add_test(tc, net_read_peer_fin);
 	tcase_add_test(tc, net_read_peer_reset);
+	tcase_add_test(tc, net_read_after_write_met_reset_returns_what_arrived);
 	tcase_add_test(tc, net_write_to_closed_peer_no_sigpipe);
 	tcase_add_test(tc, net_write_large_to_slow_reader);
 	tcase_add_test(tc, net_write_reports_sent_on_timeout);
