@@ -7,7 +7,10 @@
  * rest is the stream.  Both decodings fold every event into a digest that
  * does not depend on where chunks were cut: each header's fields and
  * violations, every payload byte in order, and each frame end.  Each chunk
- * is decoded from its own exactly-sized copy.
+ * is decoded from its own exactly-sized copy.  A third decoding passes over
+ * payload with wsf_skip at the start of every chunk (as many bytes as the
+ * schedule byte says): the same headers and ends, and every payload byte it
+ * does see equal to the one-shot decoding's at the same place.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,25 +25,33 @@
 	} while (0)
 
 struct digest {
-	uint64_t h; /* FNV-1a over the token stream */
+	uint64_t h;  /* FNV-1a over the token stream */
+	uint64_t hh; /* the same over headers and ends only */
 	uint64_t frames, ends, bytes;
 	int idle;
 };
 
-static void mix(struct digest *g, const uint8_t *p, size_t n)
+static void mix_into(uint64_t *h, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		g->h ^= p[i];
-		g->h *= 0x100000001b3ull;
+		*h ^= p[i];
+		*h *= 0x100000001b3ull;
 	}
 }
 
+static void mix(struct digest *g, const uint8_t *p, size_t n)
+{
+	mix_into(&g->h, p, n);
+}
+
+/* Header fields go into both digests. */
 static void mix_u64(struct digest *g, uint64_t v)
 {
 	uint8_t b[8];
 	for (int i = 0; i < 8; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
 	mix(g, b, 8);
+	mix_into(&g->hh, b, 8);
 }
 
 static void fold(struct digest *g, const struct wsf_event *ev)
@@ -52,6 +63,7 @@ static void fold(struct digest *g, const struct wsf_event *ev)
 				 h->mask_key[3], h->len_form, h->header_len,
 				 (uint8_t)ev->nviol};
 		mix(g, t, sizeof(t));
+		mix_into(&g->hh, t, sizeof(t));
 		mix_u64(g, h->payload_len);
 		for (size_t i = 0; i < ev->nviol; i++)
 			mix_u64(g, (uint64_t)(int64_t)ev->viol[i]);
@@ -61,25 +73,47 @@ static void fold(struct digest *g, const struct wsf_event *ev)
 	g->bytes += ev->len;
 	if (ev->flags & WSF_EV_END) {
 		mix(g, (const uint8_t *)"E", 1);
+		mix_into(&g->hh, (const uint8_t *)"E", 1);
 		g->ends++;
 	}
 }
 
+/* Decodes in[0..n) in the chunks sched gives (all at once without one).
+ * pay: when not NULL, receives every payload byte in order (room for n).
+ * ref: when not NULL, a skipping run: wsf_skip passes over payload at the
+ * start of each chunk, and the bytes still seen must equal ref's at the
+ * same place (g->bytes counts skipped bytes too). */
 static void run(const uint8_t *in, size_t n, const struct wsf_policy *p,
-		const uint8_t *sched, size_t nsched, struct digest *g)
+		const uint8_t *sched, size_t nsched, struct digest *g,
+		uint8_t *pay, const uint8_t *ref)
 {
 	struct wsf_decoder d;
 	size_t pos = 0, s = 0;
 
 	memset(g, 0, sizeof(*g));
 	g->h = 0xcbf29ce484222325ull;
+	g->hh = 0xcbf29ce484222325ull;
 	wsf_decoder_init(&d, p);
 	while (pos < n) {
 		size_t k = n - pos;
+		size_t want = 0;
 		if (nsched > 0) {
-			size_t want = (size_t)sched[s++ % nsched] + 1;
+			want = (size_t)sched[s++ % nsched] + 1;
 			if (want < k)
 				k = want;
+		}
+		if (ref != NULL) {
+			/* Never past the input: the skip stands for bytes
+			 * that arrived and were not looked at. */
+			size_t ask = want * 7 < n - pos ? want * 7 : n - pos;
+			size_t skip = wsf_skip(&d, ask);
+			REQUIRE(skip <= ask);
+			g->bytes += skip;
+			pos += skip;
+			if (pos == n)
+				break;
+			if (k > n - pos)
+				k = n - pos;
 		}
 		uint8_t *chunk = malloc(k);
 		REQUIRE(chunk != NULL);
@@ -89,6 +123,12 @@ static void run(const uint8_t *in, size_t n, const struct wsf_policy *p,
 			struct wsf_event ev;
 			ssize_t got = wsf_decode(&d, chunk + c, k - c, &ev);
 			REQUIRE(got > 0 && (size_t)got <= k - c);
+			if (ref != NULL)
+				REQUIRE(ev.len == 0 ||
+					memcmp(ev.data, ref + g->bytes,
+					       ev.len) == 0);
+			if (pay != NULL)
+				memcpy(pay + g->bytes, ev.data, ev.len);
 			fold(g, &ev);
 			c += (size_t)got;
 		}
@@ -116,11 +156,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *in = data + 1 + nsched;
 	size_t n = size - 1 - nsched;
 
-	struct digest once, chunked;
-	run(in, n, p, NULL, 0, &once);
-	run(in, n, p, sched, nsched, &chunked);
+	struct digest once, chunked, skipped;
+	uint8_t *pay = malloc(n > 0 ? n : 1);
+	REQUIRE(pay != NULL);
+	run(in, n, p, NULL, 0, &once, pay, NULL);
+	run(in, n, p, sched, nsched, &chunked, NULL, NULL);
 	REQUIRE(once.h == chunked.h && once.frames == chunked.frames &&
 		once.ends == chunked.ends && once.bytes == chunked.bytes &&
 		once.idle == chunked.idle);
+	run(in, n, p, sched, nsched, &skipped, NULL, pay);
+	REQUIRE(once.hh == skipped.hh && once.frames == skipped.frames &&
+		once.ends == skipped.ends && once.bytes == skipped.bytes &&
+		once.idle == skipped.idle);
+	free(pay);
 	return 0;
 }
