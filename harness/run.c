@@ -335,7 +335,7 @@ void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 	if (s->not_clean_reason[0])
 		res_set_str(&out->not_clean_reason, s->not_clean_reason);
 	sess_set_wire_tap(s, NULL, NULL);
-	res_wire_end(wb, 0, s->bytes_out, s->bytes_in);
+	res_wire_end(wb, s->bytes_out, s->bytes_in);
 	/* Issue 6 item 1: the case's capture, from the whole wire log. */
 	if (ctx->pcap != NULL)
 		capcase_save(ctx->pcap, c->id, s, out);

@@ -329,7 +329,7 @@ void res_wire_count(struct res_wire_build *b, int dir, const uint8_t *p,
 	wire_take(b, 0, dir, p, n, 0);
 }
 
-int res_wire_end(struct res_wire_build *b, int lost, uint64_t bytes_sent,
+int res_wire_end(struct res_wire_build *b, uint64_t bytes_sent,
 		 uint64_t bytes_received)
 {
 	if (b == NULL)
@@ -338,7 +338,7 @@ int res_wire_end(struct res_wire_build *b, int lost, uint64_t bytes_sent,
 	struct res_wire *w = &b->c->wire;
 	w->bytes_sent = bytes_sent;
 	w->bytes_received = bytes_received;
-	if (lost || b->oom || b->scan.oom)
+	if (b->oom || b->scan.oom)
 		w->truncated = 1;
 	int rc = b->oom || b->scan.oom ? WSP_E_NOMEM : 0;
 	free(b);

@@ -163,8 +163,8 @@ void res_summary_add(struct res_summary *s, enum vd_behavior verdict);
  * in the harness) and RES_WIRE_RECS_CAP records; counts frames per opcode
  * and writes and reads per size over everything, and sets c's local close
  * code and reason from the first Close frame wsprobe sent.  we_client:
- * wsprobe was the client.  lost: the session itself lost part of the log
- * (its own cap, or out of memory), so c's log is marked truncated. */
+ * wsprobe was the client.  Bytes the session's own log did not keep go to
+ * res_wire_count, which marks c's log truncated. */
 struct res_wire_build;
 struct res_wire_build *res_wire_begin(struct res_case *c, int we_client,
 				      size_t cap);
@@ -176,7 +176,7 @@ void res_wire_add(struct res_wire_build *b, int64_t t_ns, int dir,
 void res_wire_count(struct res_wire_build *b, int dir, const uint8_t *p,
 		    size_t n);
 /* Returns 0, or WSP_E_NOMEM (what was built is kept, marked truncated). */
-int res_wire_end(struct res_wire_build *b, int lost, uint64_t bytes_sent,
+int res_wire_end(struct res_wire_build *b, uint64_t bytes_sent,
 		 uint64_t bytes_received);
 
 /* Adds count to key in st (kept in key order).  Returns 0 or NOMEM. */

@@ -277,14 +277,6 @@ START_TEST(run_huge_frame_costs_nothing)
 }
 END_TEST
 
-static uint64_t stat_of(const struct res_stats *st, uint64_t key)
-{
-	for (size_t i = 0; i < st->n; i++)
-		if (st->v[i].key == key)
-			return st->v[i].count;
-	return 0;
-}
-
 static uint64_t stat_bytes(const struct res_stats *st)
 {
 	uint64_t sum = 0;
@@ -318,12 +310,12 @@ START_TEST(run_stats_cover_what_the_wire_log_left_out)
 	ck_assert_msg(rc == 0, "%s", err);
 	const struct res_case *c = &r.agents[0].cases[0];
 	ck_assert_msg(c->verdict == VD_OK, "%s / %s", c->reason, c->close_reason);
-	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_TEXT), 4);
-	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_BINARY), 1);
-	ck_assert_uint_eq(stat_of(&c->tx_frames, WSP_OP_CLOSE), 1);
-	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_TEXT), 4);
-	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_BINARY), 1);
-	ck_assert_uint_eq(stat_of(&c->rx_frames, WSP_OP_CLOSE), 1);
+	ck_assert_uint_eq(tl_stat_count(&c->tx_frames, WSP_OP_TEXT), 4);
+	ck_assert_uint_eq(tl_stat_count(&c->tx_frames, WSP_OP_BINARY), 1);
+	ck_assert_uint_eq(tl_stat_count(&c->tx_frames, WSP_OP_CLOSE), 1);
+	ck_assert_uint_eq(tl_stat_count(&c->rx_frames, WSP_OP_TEXT), 4);
+	ck_assert_uint_eq(tl_stat_count(&c->rx_frames, WSP_OP_BINARY), 1);
+	ck_assert_uint_eq(tl_stat_count(&c->rx_frames, WSP_OP_CLOSE), 1);
 	/* The Close we sent came after the log stopped. */
 	ck_assert_int_eq(c->has_local_code, 1);
 	ck_assert_uint_eq(c->local_code, 1000);

@@ -69,6 +69,14 @@ void tl_guard_free(struct tl_guard *g)
 	g->data = NULL;
 }
 
+uint64_t tl_stat_count(const struct res_stats *st, uint64_t key)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].key == key)
+			return st->v[i].count;
+	return 0;
+}
+
 uint64_t tl_rand(uint64_t *state)
 {
 	/* xorshift64*: deterministic, good enough for test data. */

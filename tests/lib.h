@@ -28,6 +28,7 @@
 
 #include "cap.h"
 #include "echo.h"
+#include "res.h"
 #include "wsp_mem.h"
 
 /* Every suite factory, one per tests/check_<module>.c (suites.h is generated
@@ -74,6 +75,10 @@ size_t tl_chunk_next(struct tl_chunker *c, size_t remaining);
 
 /* A deterministic xorshift generator for test data. */
 uint64_t tl_rand(uint64_t *state);
+
+/* The count under key in a results statistic (frames per opcode, reads or
+ * writes per size), 0 when the key is absent. */
+uint64_t tl_stat_count(const struct res_stats *st, uint64_t key);
 
 /* An allocator whose allocation number fail_at (counting from 0) and every
  * later one fail; fail_at < 0 never fails.  tl_failmem_count tells how many
