@@ -68,6 +68,26 @@ static char *dup_n(const char *p, size_t n)
 	return c;
 }
 
+/* Makes room for want more bytes after the len in use of *buf (capacity
+ * *cap), doubling the capacity; an empty buffer starts at first (or more,
+ * doubled).  Returns 0 or WSP_E_NOMEM (*buf unchanged).  The bound on
+ * len + want is the caller's. */
+static int grow_bytes(uint8_t **buf, size_t *cap, size_t len, size_t want,
+		      size_t first)
+{
+	if (want <= *cap - len)
+		return 0;
+	size_t ncap = *cap ? *cap : first;
+	while (ncap < len + want)
+		ncap *= 2;
+	uint8_t *nb = realloc(*buf, ncap);
+	if (nb == NULL)
+		return WSP_E_NOMEM;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
 /* Keeps n bytes in the wire log; 0 when the log is cut (its bound, or out
  * of memory), and from then on. */
 static int wire_keep(struct sess *s, int64_t t_ns, int dir, const uint8_t *p,
@@ -79,17 +99,9 @@ static int wire_keep(struct sess *s, int64_t t_ns, int dir, const uint8_t *p,
 		s->wire_truncated = 1;
 		return 0;
 	}
-	if (s->wire_len + n > s->wire_cap) {
-		size_t ncap = s->wire_cap ? s->wire_cap : 65536;
-		while (ncap < s->wire_len + n)
-			ncap *= 2;
-		uint8_t *nw = realloc(s->wire, ncap);
-		if (nw == NULL) {
-			s->wire_truncated = 1;
-			return 0;
-		}
-		s->wire = nw;
-		s->wire_cap = ncap;
+	if (grow_bytes(&s->wire, &s->wire_cap, s->wire_len, n, 65536) != 0) {
+		s->wire_truncated = 1;
+		return 0;
 	}
 	if (s->nrecs == s->caprecs) {
 		size_t ncap = s->caprecs ? s->caprecs * 2 : 256;
@@ -649,17 +661,8 @@ static uint16_t fail_code_for(int code)
  * one gets what is asked, in 4 KiB units).  The limit is the caller's. */
 static int mbuf_grow(struct sess *s, size_t want)
 {
-	if (want <= s->mcap - s->mlen)
-		return 0;
-	size_t ncap = s->mcap ? s->mcap : (want + 4095) / 4096 * 4096;
-	while (ncap < s->mlen + want)
-		ncap *= 2;
-	uint8_t *nb = realloc(s->mbuf, ncap);
-	if (nb == NULL)
-		return WSP_E_NOMEM;
-	s->mbuf = nb;
-	s->mcap = ncap;
-	return 0;
+	return grow_bytes(&s->mbuf, &s->mcap, s->mlen, want,
+			  (want + 4095) / 4096 * 4096);
 }
 
 static int mbuf_append(struct sess *s, const uint8_t *p, size_t n)
@@ -744,16 +747,9 @@ static int inflate_fragment(struct sess *s, const uint8_t *p, size_t n,
 {
 	if (s->zlen == 0 && (fin || n >= ZBUF_MAX))
 		return inflate_slice(s, p, n, fin);
-	if (n > s->zcap - s->zlen) {
-		size_t ncap = s->zcap ? s->zcap : 4096;
-		while (ncap - s->zlen < n)
-			ncap *= 2;
-		uint8_t *nb = realloc(s->zbuf, ncap);
-		if (nb == NULL)
-			return WSP_E_NOMEM;
-		s->zbuf = nb;
-		s->zcap = ncap;
-	}
+	int rc = grow_bytes(&s->zbuf, &s->zcap, s->zlen, n, 4096);
+	if (rc != 0)
+		return rc;
 	memcpy(s->zbuf + s->zlen, p, n);
 	s->zlen += n;
 	if (fin || s->zlen >= ZBUF_MAX)
