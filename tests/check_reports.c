@@ -1151,13 +1151,14 @@ static void describe_item(void *ctx, const struct rw_item *it)
 }
 
 /* rw_* splits the same bytes the same way whatever the records' sizes:
- * all at once, a byte at a time, random chunks. */
-static char *scan_chunked(const struct wire_fix *w, int mode, uint64_t seed,
-			  size_t upto)
+ * all at once, a byte at a time, random chunks; with a small keep_max, the
+ * payload it passes over (wsf_skip) is counted the same way too. */
+static char *scan_chunked_keep(const struct wire_fix *w, int mode,
+			       uint64_t seed, size_t upto, size_t keep_max)
 {
 	struct items_text t = {{0}};
 	struct rw_scan s;
-	rw_init(&s, 1, 0, SIZE_MAX, describe_item, &t);
+	rw_init(&s, 1, 0, keep_max, describe_item, &t);
 	struct tl_chunker ch;
 	tl_chunker_init(&ch, (enum tl_chunk_mode)mode, seed);
 	size_t rec = 0;
@@ -1175,6 +1176,12 @@ static char *scan_chunked(const struct wire_fix *w, int mode, uint64_t seed,
 	size_t n;
 	ck_assert_int_eq(rep__sb_finish(&t.sb, &out, &n), 0);
 	return out;
+}
+
+static char *scan_chunked(const struct wire_fix *w, int mode, uint64_t seed,
+			  size_t upto)
+{
+	return scan_chunked_keep(w, mode, seed, upto, SIZE_MAX);
 }
 
 START_TEST(wire_scan_chunking_does_not_change_items)
@@ -1200,6 +1207,23 @@ START_TEST(wire_scan_chunking_does_not_change_items)
 	ck_assert_ptr_nonnull(strstr(all, "1/0/1/5/5/1/0[48656c6c6f]"));
 	ck_assert_ptr_nonnull(strstr(all, "1/1/2/3/3/1/1[00ff10]"));
 	ck_assert_ptr_nonnull(strstr(all, "1/1/8/3/3/1/0[03ea78]\n"));
+	free(all);
+	/* Keeping 2 payload bytes: the rest of each payload is passed over,
+	 * still counted in total, in every chunking and prefix. */
+	for (size_t upto = 0; upto <= w.len; upto++) {
+		char *a2 = scan_chunked_keep(&w, TL_CHUNK_ALL, 0, upto, 2);
+		char *o2 = scan_chunked_keep(&w, TL_CHUNK_ONE, 0, upto, 2);
+		char *r2 = scan_chunked_keep(&w, TL_CHUNK_RANDOM, upto + 7,
+					     upto, 2);
+		ck_assert_str_eq(a2, o2);
+		ck_assert_str_eq(a2, r2);
+		free(a2);
+		free(o2);
+		free(r2);
+	}
+	all = scan_chunked_keep(&w, TL_CHUNK_ALL, 0, w.len, 2);
+	ck_assert_ptr_nonnull(strstr(all, "1/0/1/5/2/1/0[4865]"));
+	ck_assert_ptr_nonnull(strstr(all, "1/1/8/3/2/1/0[03ea]\n"));
 	free(all);
 }
 END_TEST
