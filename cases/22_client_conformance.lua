@@ -1,9 +1,10 @@
 -- Category 22, requirements a single well-behaved echo cannot show: the
 -- randomness of masking keys (RFC 6455 5.3, 10.3) and of the handshake
--- nonce (4.1), a status other than 101 (4.1), TLS and SNI (4.1, 4.2.2,
--- 10.6), permessage-deflate combined with another RSV1 extension (RFC 7692
--- section 5) and the HTTP CONNECT proxy (4.1).  Most apply to clients
--- (wsprobe plays the server); 22.3.3, 22.3.4, 22.4.1 and 22.4.2 to servers.
+-- nonce (4.1), a status other than 101 (4.1), TLS, SNI and an untrusted
+-- certificate (4.1, 4.2.2, 10.6), permessage-deflate combined with another
+-- RSV1 extension (RFC 7692 section 5) and the HTTP CONNECT proxy (4.1).
+-- Most apply to clients (wsprobe plays the server); 22.3.3, 22.3.4, 22.4.1
+-- and 22.4.2 to servers.
 -- Not in Autobahn|Testsuite.
 --
 -- Memory across cases: in the server role the cases of a file run one
@@ -403,6 +404,35 @@ client_case {
     s:open()
     s:expect_close { by_me = true, codes = { 1000 }, clean = true }
     s:close(1000)
+  end,
+}
+
+client_case {
+  id = "22.3.5",
+  title = "The client refuses a server certificate it cannot verify",
+  description = "When `wsprobe server` runs with --tls-cert, the connection "
+    .. "that comes after the previous case's (a driver asks for the cases "
+    .. "in order) is served with a self-signed certificate made at start "
+    .. "for the names of the real one, which no client can verify.  The "
+    .. "server judges that connection itself: its request, if any, is "
+    .. "inside the TLS the client should have refused.",
+  expectation = "The client aborts the TLS handshake, or closes right after "
+    .. "it without a request (OK; the driver then goes on with the next "
+    .. "case).  FAILED when it sends a request over that certificate, or "
+    .. "keeps the connection open without either.  UNIMPLEMENTED without "
+    .. "TLS; INFORMATIONAL when this case's request came on a connection "
+    .. "served with the real certificate (the driver asked for the cases "
+    .. "out of order, so the untrusted one was never offered for it).",
+  requirements = { "R6455-4.1-15" },
+  server_certificate = "untrusted",
+  run = function(s)
+    if not s.tls_version then
+      not_applicable(s, "UNIMPLEMENTED", "the client connected without TLS")
+      return
+    end
+    not_applicable(s, "INFORMATIONAL", "not judged: this connection was "
+      .. "served with the real certificate (the untrusted one goes to the "
+      .. "connection after the previous case's; run the cases in order)")
   end,
 }
 

@@ -297,6 +297,23 @@ static int l_case(lua_State *L)
 	}
 	lua_pop(L, 1);
 
+	lua_getfield(L, 1, "server_certificate");
+	if (!lua_isnil(L, -1)) {
+		const char *v = lua_type(L, -1) == LUA_TSTRING
+					? lua_tostring(L, -1)
+					: NULL;
+		if (v == NULL || strcmp(v, "untrusted") != 0)
+			return luaL_error(L, "case %s: server_certificate can "
+					     "only be \"untrusted\"",
+					  mp->id);
+		if (!(mp->roles & LCASE_ROLE_CLIENT))
+			return luaL_error(L, "case %s: server_certificate "
+					     "needs the client role",
+					  mp->id);
+		mp->conn |= LCASE_CONN_UNTRUSTED_CERT;
+	}
+	lua_pop(L, 1);
+
 	lua_getfield(L, 1, "run");
 	if (!lua_isfunction(L, -1))
 		return luaL_error(L, "case %s: run must be a function", mp->id);

@@ -57,9 +57,17 @@ struct lcase_meta {
 	const char *reqs[LCASE_MAX_REQS];
 	size_t nreqs;
 	unsigned roles;      /* LCASE_ROLE_* */
+	unsigned conn;       /* LCASE_CONN_*: what the server role does to
+				the connection before its request is read */
 	int run_ref;         /* registry reference of the run function */
 	int line;            /* line of the case{} call, for messages */
 };
+
+/* case{ server_certificate = "untrusted" } (client-role cases only): the
+ * server role serves the connection it expects to carry this case with a
+ * certificate no client can verify, made at start (harness/role_server.c;
+ * case 22.3.5, R6455-4.1-15). */
+#define LCASE_CONN_UNTRUSTED_CERT 1u
 
 /* A loaded case file: its Lua state and the cases it declared. */
 struct lcase_file {

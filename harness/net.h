@@ -225,6 +225,15 @@ int net_tls_client_init(struct net_tls *t, const char *cacert, int insecure,
 int net_tls_server_init(struct net_tls *t, const char *cert_file,
 			const char *key_file, char *err, size_t errcap);
 
+/* (case 22.3.5, R6455-4.1-15) A server configuration whose certificate
+ * no client can verify: self-signed, made now with a fresh P-256 key, for
+ * the subject and subjectAltName of like's certificate, so that only the
+ * trust is wrong, not the names.  like must come from net_tls_server_init.
+ * Returns 0 or WSP_E_NET_TLS_CONFIG (err as above). */
+int net_tls_server_init_untrusted(struct net_tls *t,
+				  const struct net_tls *like, char *err,
+				  size_t errcap);
+
 /* Frees the SSL_CTX.  Connections that started TLS with t keep their own
  * reference and stay usable.  Safe to call twice. */
 void net_tls_free(struct net_tls *t);

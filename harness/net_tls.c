@@ -25,7 +25,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -316,6 +318,57 @@ int net_tls_server_init(struct net_tls *t, const char *cert_file,
 	if (SSL_CTX_check_private_key(t->ctx) != 1) {
 		config_err(err, errcap, "key does not match certificate",
 			   key_file);
+		net_tls_free(t);
+		return WSP_E_NET_TLS_CONFIG;
+	}
+	return 0;
+}
+
+int net_tls_server_init_untrusted(struct net_tls *t,
+				  const struct net_tls *like, char *err,
+				  size_t errcap)
+{
+	if (t == NULL || like == NULL || like->ctx == NULL)
+		return WSP_E_INVAL;
+	if (err != NULL && errcap > 0)
+		err[0] = '\0';
+	X509 *leaf = SSL_CTX_get0_certificate(like->ctx);
+	if (leaf == NULL) {
+		config_err(err, errcap, "no certificate to copy names from",
+			   NULL);
+		return WSP_E_NET_TLS_CONFIG;
+	}
+	int rc = ctx_new(t, WSP_ROLE_SERVER, err, errcap);
+	if (rc < 0)
+		return rc;
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	BIGNUM *serial = BN_new();
+	/* Issuer = subject: a self-signed certificate that claims the
+	 * names of the real one.  A client that trusts the real one (or
+	 * its CA) finds no valid signature for this one. */
+	int ok = key != NULL && x != NULL && serial != NULL &&
+		 X509_set_version(x, 2) == 1 &&
+		 BN_rand(serial, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
+		 BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) != NULL &&
+		 X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL &&
+		 X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) != NULL &&
+		 X509_set_subject_name(x, X509_get_subject_name(leaf)) == 1 &&
+		 X509_set_issuer_name(x, X509_get_subject_name(leaf)) == 1 &&
+		 X509_set_pubkey(x, key) == 1;
+	int san = ok ? X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1)
+		     : -1;
+	if (ok && san >= 0)
+		ok = X509_add_ext(x, X509_get_ext(leaf, san), -1) == 1;
+	ok = ok && X509_sign(x, key, EVP_sha256()) > 0 &&
+	     SSL_CTX_use_certificate(t->ctx, x) == 1 &&
+	     SSL_CTX_use_PrivateKey(t->ctx, key) == 1;
+	BN_free(serial);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	if (!ok) {
+		config_err(err, errcap, "cannot make the untrusted certificate",
+			   NULL);
 		net_tls_free(t);
 		return WSP_E_NET_TLS_CONFIG;
 	}

@@ -420,6 +420,24 @@ struct srv {
 	/* (coverage helper, issue 4) The first line of the CONNECT request
 	 * the connection being served started with, "" when none. */
 	char proxy_line[256];
+	/* Cases with LCASE_CONN_UNTRUSTED_CERT (22.3.5, R6455-4.1-15).  A
+	 * request travels inside TLS, so which case a connection is for is
+	 * unknown until its handshake is over.  The server predicts it: a
+	 * driver asks for the cases in order (/getCaseCount, then /runCase
+	 * 1, 2, ...), so the connection after case i's is case i+1's.  When
+	 * that case wants an untrusted certificate, that one connection (once
+	 * per driver run) is served with it and judged here, not by a case
+	 * script: no request, or none yet, says which case it is. */
+	struct net_tls untrusted;
+	int have_untrusted;
+	size_t expect_next;    /* index (1-based) of the case asked for next;
+				  0: unknown */
+	size_t untrusted_done; /* index last served with the untrusted
+				  certificate (0: none this driver run) */
+	char last_agent[256];  /* agent of the last request naming one; ""
+				  after /getCaseCount (a new driver run) */
+	struct res_case pending; /* judged before any agent was named */
+	int have_pending;
 };
 
 static double scale_of(const struct run_server_opts *o)
@@ -564,6 +582,17 @@ static void store_result(struct srv *v, const char *agent, struct res_case *c)
 	v->dirty = 1;
 }
 
+/* agent named itself in a request: it is the driver being served; a
+ * result judged before any agent was named is its. */
+static void note_agent(struct srv *v, const char *agent)
+{
+	snprintf(v->last_agent, sizeof(v->last_agent), "%s", agent);
+	if (v->have_pending) {
+		v->have_pending = 0;
+		store_result(v, agent, &v->pending);
+	}
+}
+
 static const struct res_case *find_result(struct srv *v, const char *agent,
 					  const char *id)
 {
@@ -690,6 +719,10 @@ static void refuse(struct srv *v, struct sess *s, uint16_t code,
 
 static void do_case_count(struct srv *v, struct sess *s)
 {
+	/* A driver run starts: case 1 comes next. */
+	v->expect_next = 1;
+	v->untrusted_done = 0;
+	v->last_agent[0] = '\0';
 	if (open_ws(v, s) != 0)
 		return;
 	char n[32];
@@ -712,9 +745,23 @@ static void do_run_case(struct srv *v, struct sess *s)
 		refuse(v, s, 1008, why);
 		return;
 	}
+	note_agent(v, agent);
+	size_t index = (size_t)(sc - v->cases) + 1;
+	v->expect_next = index + 1;
 	if (agent_excluded(v, agent, sc->c->id)) {
 		snprintf(why, sizeof(why), "case %s is excluded for this agent",
 			 sc->c->id);
+		refuse(v, s, 1000, why);
+		return;
+	}
+	if ((sc->c->conn & LCASE_CONN_UNTRUSTED_CERT) &&
+	    v->untrusted_done == index &&
+	    find_result(v, agent, sc->c->id) != NULL) {
+		/* Judged on the connection served with the untrusted
+		 * certificate (the driver retried the case, or asked for
+		 * something else first); a second run would replace that. */
+		snprintf(why, sizeof(why), "case %s was judged on the connection "
+			 "before (untrusted certificate)", sc->c->id);
 		refuse(v, s, 1000, why);
 		return;
 	}
@@ -785,6 +832,7 @@ static void do_case_status(struct srv *v, struct sess *s)
 		refuse(v, s, 1008, why);
 		return;
 	}
+	note_agent(v, agent);
 	/* Autobahn waits for the result; connections are served one at a
 	 * time here, so a result that is not there now never will be. */
 	const struct res_case *r = find_result(v, agent, sc->c->id);
@@ -813,6 +861,10 @@ static void do_reports(struct srv *v, struct sess *s, int stop)
 					  flag, sizeof(flag)) >= 0 &&
 	    (strcmp(flag, "true") == 0 || strcmp(flag, "1") == 0))
 		stop = 1;
+	char agent[256], why[128];
+	if (get_agent(s->req_path, agent, sizeof(agent), why, sizeof(why)) == 0)
+		note_agent(v, agent);
+	v->expect_next = 0;
 	/* Nothing changed since the last successful write: the files on
 	 * disk are current (writing every format takes a while). */
 	int rc = v->dirty || !v->written ? write_reports(v) : 0;
@@ -914,28 +966,102 @@ static int proxy_connect(struct net_conn *c, char *line, size_t cap,
 	return net_write_all(c, ok, sizeof(ok) - 1, dl) == 0 ? 0 : -1;
 }
 
+/* The verdict on the connection served with the untrusted certificate
+ * for case index (see struct srv): ok, with reason, and the request when
+ * one came.  It is stored for the agent the request names, else for the
+ * driver being served, else kept until a request names one. */
+static void judge_untrusted(struct srv *v, size_t index, int ok,
+			    const char *reason, const struct sess *s,
+			    const char *agent, int64_t t0)
+{
+	const struct lcase_meta *c = v->cases[index - 1].c;
+	struct res_case rc;
+	memset(&rc, 0, sizeof(rc));
+	run_case_meta(&rc, c);
+	rc.verdict = ok ? VD_OK : VD_FAILED;
+	rc.behavior = rc.verdict;
+	rc.close_behavior = VDC_OK;
+	res_set_str(&rc.reason, reason);
+	if (s != NULL && s->http_request != NULL)
+		res_set_str(&rc.http_request, s->http_request);
+	rc.duration_ms = (clk_now_ns() - t0) / 1000000;
+	v->expect_next = index + 1; /* the driver goes on */
+	if (v->o->log != NULL) {
+		fprintf(v->o->log, "wsprobe server: %s: case %s %s: %s\n",
+			v->peer, c->id, ok ? "OK" : "FAILED", reason);
+		fflush(v->o->log);
+	}
+	if (agent != NULL && agent[0] != '\0') {
+		store_result(v, agent, &rc);
+		note_agent(v, agent);
+	} else if (v->last_agent[0] != '\0') {
+		store_result(v, v->last_agent, &rc);
+	} else {
+		if (v->have_pending)
+			res_case_free(&v->pending);
+		v->pending = rc;
+		v->have_pending = 1;
+	}
+}
+
+/* The index of the case the next connection is expected to carry when
+ * that case wants the untrusted certificate and has not had it yet this
+ * driver run; else 0. */
+static size_t untrusted_due(const struct srv *v)
+{
+	size_t i = v->expect_next;
+	if (!v->have_untrusted || i < 1 || i > v->ncases ||
+	    !(v->cases[i - 1].c->conn & LCASE_CONN_UNTRUSTED_CERT) ||
+	    v->untrusted_done == i)
+		return 0;
+	return i;
+}
+
 static void serve_one(struct srv *v, struct net_conn *c)
 {
+	int64_t t0 = clk_now_ns();
 	const struct run_server_opts *o = v->o;
 	int64_t hs_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms
 						    : 5000;
-	const char *why = NULL;
+	const char *perr = NULL;
 	if (proxy_connect(c, v->proxy_line, sizeof(v->proxy_line),
 			  clk_deadline_in_ms((int64_t)((double)hs_ms *
 						       scale_of(o))),
-			  &why) != 0) {
+			  &perr) != 0) {
 		if (o->log != NULL) {
-			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer, why);
+			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer,
+				perr);
 			fflush(o->log);
 		}
 		net_close(c);
 		return;
 	}
+	size_t untrusted = v->have_tls ? untrusted_due(v) : 0;
+	if (untrusted != 0) {
+		v->untrusted_done = untrusted;
+		memcpy(v->peer, c->peer, sizeof(v->peer));
+	}
+	int hrc = 0;
 	if (v->have_tls &&
-	    net_tls_handshake(c, &v->tls, NULL,
-			      clk_deadline_in_ms((int64_t)((double)hs_ms *
-							   scale_of(o)))) != 0) {
-		if (o->log != NULL) {
+	    (hrc = net_tls_handshake(
+		     c, untrusted ? &v->untrusted : &v->tls, NULL,
+		     clk_deadline_in_ms((int64_t)((double)hs_ms *
+						  scale_of(o))))) != 0) {
+		if (untrusted != 0) {
+			/* R6455-4.1-15: the client fails the connection.
+			 * A handshake that neither ends nor goes on is not
+			 * that. */
+			char why[400];
+			snprintf(why, sizeof(why), "%s: %.300s",
+				 hrc == WSP_E_NET_TLS_TIMEOUT
+					 ? "the TLS handshake neither finished "
+					   "nor was aborted in time"
+					 : "the client aborted the TLS handshake",
+				 c->errmsg);
+			judge_untrusted(v, untrusted,
+					hrc != WSP_E_NET_TLS_TIMEOUT, why, NULL,
+					NULL, t0);
+		} else if (o->log != NULL) {
 			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer,
 				c->errmsg);
 			fflush(o->log);
@@ -960,7 +1086,29 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		return;
 	}
 	memcpy(v->peer, c->peer, sizeof(v->peer));
-	if (sess_read_request(&s, c) != 0) {
+	int rrc = sess_read_request(&s, c);
+	if (rrc != 0 && untrusted != 0) {
+		/* The handshake went through: some clients (Node.js) check
+		 * the certificate only then, and close without a request. */
+		char why[400];
+		int closed = s.bytes_in == 0 && rrc != WSP_E_NET_TIMEOUT;
+		if (closed)
+			snprintf(why, sizeof(why), "the client completed the "
+				 "TLS handshake, then closed without a request "
+				 "(%.200s)", s.open_error);
+		else if (s.bytes_in == 0)
+			snprintf(why, sizeof(why), "the client completed the "
+				 "TLS handshake with the untrusted certificate "
+				 "and kept the connection open without a "
+				 "request or a close");
+		else
+			snprintf(why, sizeof(why), "the client completed the "
+				 "TLS handshake with the untrusted certificate "
+				 "and began a request (%llu bytes)",
+				 (unsigned long long)s.bytes_in);
+		judge_untrusted(v, untrusted, closed, why, NULL, NULL, t0);
+	}
+	if (rrc != 0) {
 		if (o->log != NULL) {
 			fprintf(o->log, "wsprobe server: %s: %s\n", v->peer,
 				s.open_error);
@@ -970,6 +1118,30 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		return;
 	}
 	size_t plen = run_server_path_len(s.req_path);
+	if (untrusted != 0) {
+		/* A request over a certificate the client cannot verify. */
+		char agent[256], why[400], line[160];
+		if (get_agent(s.req_path, agent, sizeof(agent), why,
+			      sizeof(why)) != 0)
+			agent[0] = '\0';
+		sanitize(line, sizeof(line), s.req_path, 120);
+		snprintf(why, sizeof(why), "the client completed the TLS "
+			 "handshake with a self-signed certificate it cannot "
+			 "verify and sent its request (GET %s)", line);
+		judge_untrusted(v, untrusted, 0, why, &s, agent, t0);
+		const struct srv_case *sc = NULL;
+		if (path_is(&s, plen, "/runCase"))
+			sc = lookup_case(v, s.req_path, why, sizeof(why));
+		if (sc == &v->cases[untrusted - 1]) {
+			refuse(v, &s, 1000, "judged: the untrusted certificate "
+					    "was accepted");
+			if (s.state != SESS_CLOSED)
+				sess_drop(&s);
+			sess_free(&s);
+			return;
+		}
+		/* Another request (the prediction missed): served as usual. */
+	}
 	if (path_is(&s, plen, "/getCaseCount"))
 		do_case_count(v, &s);
 	else if (path_is(&s, plen, "/runCase"))
@@ -1023,6 +1195,10 @@ static void srv_free(struct srv *v)
 	free(v->cases);
 	if (v->have_tls)
 		net_tls_free(&v->tls);
+	if (v->have_untrusted)
+		net_tls_free(&v->untrusted);
+	if (v->have_pending)
+		res_case_free(&v->pending);
 }
 
 int run_server(const struct run_server_opts *o, struct res_run *results,
@@ -1050,6 +1226,18 @@ int run_server(const struct run_server_opts *o, struct res_run *results,
 			return WSP_E_INVAL;
 		}
 		v.have_tls = 1;
+		int want = 0;
+		for (size_t i = 0; i < v.ncases; i++)
+			if (v.cases[i].c->conn & LCASE_CONN_UNTRUSTED_CERT)
+				want = 1;
+		if (want) {
+			if (net_tls_server_init_untrusted(&v.untrusted, &v.tls,
+							  err, errlen) != 0) {
+				srv_free(&v);
+				return WSP_E_NET_TLS_CONFIG;
+			}
+			v.have_untrusted = 1;
+		}
 	}
 	/* Extensions are declined (open.pmd NULL): the cases that negotiate
 	 * permessage-deflate say so themselves. */
@@ -1077,6 +1265,12 @@ int run_server(const struct run_server_opts *o, struct res_run *results,
 		serve_one(&v, &c);
 	}
 	net_listener_close(&l);
+	/* A verdict no request ever named an agent for (the driver stopped
+	 * right after it) is kept under "unknown". */
+	if (v.have_pending) {
+		v.have_pending = 0;
+		store_result(&v, "unknown", &v.pending);
+	}
 	/* Whatever stopped the server, what ran is written (unless the last
 	 * /updateReports or /stopServer already wrote exactly this). */
 	if (v.dirty || !v.written)

@@ -167,6 +167,17 @@ static void final_phase(struct run_case_ctx *ctx)
 	}
 }
 
+static int copy_reqs(struct res_case *out, const struct lcase_meta *c);
+
+void run_case_meta(struct res_case *out, const struct lcase_meta *c)
+{
+	res_set_str(&out->id, c->id);
+	res_set_str(&out->title, c->title);
+	res_set_str(&out->description, c->description);
+	res_set_str(&out->expectation, c->expectation);
+	copy_reqs(out, c);
+}
+
 static int copy_reqs(struct res_case *out, const struct lcase_meta *c)
 {
 	if (c->nreqs == 0)
@@ -305,11 +316,7 @@ void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 			 " (%s)", s->not_clean_reason);
 	}
 
-	res_set_str(&out->id, c->id);
-	res_set_str(&out->title, c->title);
-	res_set_str(&out->description, c->description);
-	res_set_str(&out->expectation, c->expectation);
-	copy_reqs(out, c);
+	run_case_meta(out, c);
 	out->verdict = r.verdict;
 	out->behavior = r.behavior;
 	out->close_behavior = r.close_behavior;

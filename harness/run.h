@@ -130,6 +130,11 @@ int run_client(const struct run_client_opts *opts, struct res_run *results,
 void run_play(struct run_case_ctx *ctx, struct lcase_file *f,
 	      const struct lcase_meta *c, struct res_case *out);
 
+/* Sets out's id, title, description, expectation and requirement ids
+ * from c (what run_play does for every case; the server role also judges
+ * a connection no case script ran on). */
+void run_case_meta(struct res_case *out, const struct lcase_meta *c);
+
 /* The per-case seed: the same for a case whatever the job count. */
 uint64_t run_case_seed(uint64_t seed, const char *id);
 

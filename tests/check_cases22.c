@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "echo.h"
 #include "lib.h"
 #include "role_server.h"
@@ -40,6 +43,7 @@ struct srv {
 	struct run_server_opts o;
 	struct run_select sel;
 	struct res_run results;
+	char patterns[128]; /* the selection, split at commas */
 	volatile int stop;
 	volatile int port;
 	int rc;
@@ -58,13 +62,18 @@ static void *srv_main(void *arg)
 	return NULL;
 }
 
-/* Serves the cases matching pattern (TLS when cert is not NULL). */
+/* Serves the cases matching pattern, comma-separated patterns (TLS when
+ * cert is not NULL). */
 static void srv_start(struct srv *t, const char *pattern, const char *cert,
 		      const char *key)
 {
 	memset(t, 0, sizeof(*t));
 	ck_assert_int_eq(res_run_init(&t->results, "test", 7), 0);
-	t->sel.include[t->sel.ninclude++] = pattern;
+	snprintf(t->patterns, sizeof(t->patterns), "%s", pattern);
+	char *save = NULL;
+	for (char *p = strtok_r(t->patterns, ",", &save); p != NULL;
+	     p = strtok_r(NULL, ",", &save))
+		t->sel.include[t->sel.ninclude++] = p;
 	t->o.host = "127.0.0.1";
 	t->o.sel = &t->sel;
 	t->o.seed = 7;
@@ -435,7 +444,7 @@ START_TEST(cases22_correct_client_plain)
 	memset(&c, 0, sizeof(c));
 	static const char *const ids[] = {
 		"22.1.1", "22.2.1", "22.2.2", "22.2.3", "22.2.4", "22.3.1",
-		"22.3.2", "22.4.3", "22.5.1", "22.9.1", "22.9.2"};
+		"22.3.2", "22.3.5", "22.4.3", "22.5.1", "22.9.1", "22.9.2"};
 	play_all(&c, &t, "good", ids, sizeof(ids) / sizeof(ids[0]));
 	expect_verdict(&t, "good", "22.1.1", VD_OK, "256 frames, 256 distinct");
 	for (size_t i = 1; i <= 4; i++) {
@@ -445,14 +454,15 @@ START_TEST(cases22_correct_client_plain)
 	}
 	expect_verdict(&t, "good", "22.3.1", VD_UNIMPLEMENTED, "without TLS");
 	expect_verdict(&t, "good", "22.3.2", VD_UNIMPLEMENTED, "without TLS");
+	expect_verdict(&t, "good", "22.3.5", VD_UNIMPLEMENTED, "without TLS");
 	expect_verdict(&t, "good", "22.4.3", VD_UNIMPLEMENTED, "did not offer");
 	expect_verdict(&t, "good", "22.5.1", VD_UNIMPLEMENTED, "directly");
-	/* Nine connections before it; six of them carried frames (the
+	/* Ten connections before it; seven of them carried frames (the
 	 * echoes of 22.1.1, the Close of each case that opens and closes). */
 	expect_verdict(&t, "good", "22.9.1", VD_OK,
-		       "10 connections, 10 distinct nonces");
+		       "11 connections, 11 distinct nonces");
 	expect_verdict(&t, "good", "22.9.2", VD_OK,
-		       "7 connections, 7 distinct first keys");
+		       "8 connections, 8 distinct first keys");
 	res_free(&t.results);
 }
 END_TEST
@@ -727,7 +737,7 @@ END_TEST
 START_TEST(cases22_tls_and_sni)
 {
 	struct tls_srv x;
-	tls_srv_start(&x, "22.3.*");
+	tls_srv_start(&x, "22.3.1,22.3.2");
 	struct client c;
 	memset(&c, 0, sizeof(c));
 	c.tls = &x.tls;
@@ -760,6 +770,119 @@ START_TEST(cases22_tls_and_sni)
 		       "the SNI names \"localhost\", the Host header "
 		       "\"example.test\"");
 	res_free(&x.t.results);
+}
+END_TEST
+
+/* ========================================================================
+ * Client role: 22.3.5, a certificate the client cannot verify
+ * ===================================================================== */
+
+/* Opens a TLS connection to port with ctx and closes it right after the
+ * handshake, as Node.js does when its own check of the certificate fails
+ * after OpenSSL's handshake. */
+static void tls_connect_then_close(uint16_t port, struct net_tls *ctx)
+{
+	struct net_conn c;
+	ck_assert_int_eq(net_connect(&c, "127.0.0.1", port, NET_FAMILY_V4,
+				     clk_deadline_in_ms(2000)),
+			 0);
+	ck_assert_int_eq(net_tls_handshake(&c, ctx, NULL,
+					   clk_deadline_in_ms(2000)),
+			 0);
+	net_close(&c);
+}
+
+/* A driver runs 22.3.5 in order (/getCaseCount, /runCase?case=1): the
+ * connection it opens for the case gets the untrusted certificate.  A
+ * client that verifies refuses it (OK, filed under the agent of the
+ * /updateReports that follows); a retry of the case over the real
+ * certificate does not replace that verdict.  A client that verifies
+ * nothing sends its request (FAILED).  One that closes after the
+ * handshake is OK; a driver that skips /getCaseCount never has the case
+ * predicted (INFORMATIONAL). */
+START_TEST(cases22_untrusted_certificate)
+{
+	struct tls_srv x;
+	tls_srv_start(&x, "22.3.5");
+	uint16_t port = (uint16_t)x.t.port;
+	struct client c;
+	memset(&c, 0, sizeof(c));
+	c.tls = &x.tls;
+	c.host = "localhost";
+	client_play(&c, port, "/getCaseCount");
+	client_play(&c, port, "/runCase?case=1&agent=good");
+	client_play(&c, port, "/runCase?case=1&agent=good"); /* a retry */
+	client_play(&c, port, "/updateReports?agent=good");
+
+	char err[256];
+	struct net_tls lax;
+	ck_assert_int_eq(net_tls_client_init(&lax, NULL, 1, err, sizeof(err)),
+			 0);
+	c.tls = &lax;
+	client_play(&c, port, "/getCaseCount");
+	client_play(&c, port, "/runCase?case=1&agent=lax");
+	client_play(&c, port, "/updateReports?agent=lax");
+
+	client_play(&c, port, "/getCaseCount");
+	tls_connect_then_close(port, &lax);
+	client_play(&c, port, "/updateReports?agent=node");
+
+	c.tls = &x.tls;
+	play_case(&c, port, "22.3.5", "unordered");
+	net_tls_free(&lax);
+	tls_srv_stop(&x);
+	expect_verdict(&x.t, "good", "22.3.5", VD_OK,
+		       "the client aborted the TLS handshake");
+	expect_verdict(&x.t, "lax", "22.3.5", VD_FAILED,
+		       "sent its request (GET /runCase?case=1&agent=lax)");
+	ck_assert_str_eq(result(&x.t, "lax", "22.3.5")->http_request != NULL
+				 ? "request kept"
+				 : "none",
+			 "request kept");
+	expect_verdict(&x.t, "node", "22.3.5", VD_OK,
+		       "then closed without a request");
+	expect_verdict(&x.t, "unordered", "22.3.5", VD_INFORMATIONAL,
+		       "not judged");
+	res_free(&x.t.results);
+}
+END_TEST
+
+/* The untrusted certificate keeps the names of the real one (only the
+ * trust is wrong): a client that skips verification sees the same
+ * subject; one that trusts the real certificate rejects it. */
+START_TEST(cases22_untrusted_certificate_names)
+{
+	struct tl_certdir d;
+	make_cert(&d);
+	char err[256];
+	struct net_tls real, fake;
+	ck_assert_int_eq(net_tls_server_init(&real, d.cert, d.key, err,
+					     sizeof(err)),
+			 0);
+	ck_assert_int_eq(net_tls_server_init_untrusted(&fake, &real, err,
+						       sizeof(err)),
+			 0);
+	X509 *a = SSL_CTX_get0_certificate(real.ctx);
+	X509 *b = SSL_CTX_get0_certificate(fake.ctx);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(a),
+				       X509_get_subject_name(b)),
+			 0);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_issuer_name(b),
+				       X509_get_subject_name(b)),
+			 0);
+	ck_assert_int_ge(X509_get_ext_by_NID(b, NID_subject_alt_name, -1), 0);
+	/* A different key: the real certificate's does not verify it. */
+	ck_assert_int_ne(X509_verify(b, X509_get0_pubkey(a)), 1);
+	ck_assert_int_eq(X509_verify(b, X509_get0_pubkey(b)), 1);
+	/* No certificate to copy from: refused. */
+	struct net_tls empty = {0}, out;
+	ck_assert_int_eq(net_tls_server_init_untrusted(&out, &empty, err,
+						       sizeof(err)),
+			 WSP_E_INVAL);
+	net_tls_free(&fake);
+	net_tls_free(&real);
+	tl_certdir_remove(&d);
 }
 END_TEST
 
@@ -1027,6 +1150,8 @@ Suite *cases22_suite(void)
 	tc = tcase_create("R6455-4.1-17_tls");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cases22_tls_and_sni);
+	tcase_add_test(tc, cases22_untrusted_certificate);
+	tcase_add_test(tc, cases22_untrusted_certificate_names);
 	tcase_add_test(tc, cases22_server_role_against_echo);
 	tcase_add_test(tc, cases22_plaintext_on_tls_port_fails);
 	suite_add_tcase(s, tc);

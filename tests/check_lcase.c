@@ -86,6 +86,13 @@ static const struct {
 	 " run = function() end }", "requirement 1 is not an id"},
 	{"case { id = '1.1', title = 't', roles = {'proxy'},"
 	 " run = function() end }", "a role is"},
+	{"case { id = '1.1', title = 't', server_certificate = 'expired',"
+	 " run = function() end }", "server_certificate can only be"},
+	{"case { id = '1.1', title = 't', server_certificate = true,"
+	 " run = function() end }", "server_certificate can only be"},
+	{"case { id = '1.1', title = 't', roles = {'server'},"
+	 " server_certificate = 'untrusted', run = function() end }",
+	 "server_certificate needs the client role"},
 	{"case { id = '1.1', title = 't', run = function() end }\n"
 	 "case { id = '1.1', title = 't', run = function() end }",
 	 "t.lua:2: case 1.1 is declared twice"},
@@ -103,6 +110,24 @@ START_TEST(lcase_bad_declarations_rejected)
 	ck_assert_msg(strstr(err, bad[_i].want) != NULL,
 		      "error \"%s\" lacks \"%s\"", err, bad[_i].want);
 	ck_assert_ptr_null(strchr(err, '\n'));
+	lcase_file_free(&f);
+}
+END_TEST
+
+/* server_certificate = "untrusted" marks a client-role case for the
+ * server role (22.3.5); other cases carry no such mark. */
+START_TEST(lcase_server_certificate_marks_the_case)
+{
+	struct lcase_file f;
+	char err[256] = "";
+	const char *src =
+		"case { id = '1.1', title = 't', roles = {'client'},"
+		" server_certificate = 'untrusted', run = function() end }\n"
+		"case { id = '1.2', title = 'u', run = function() end }\n";
+	ck_assert_int_eq(load(&f, src, err, sizeof(err)), 0);
+	ck_assert_uint_eq(f.ncases, 2);
+	ck_assert_uint_eq(f.cases[0].conn, LCASE_CONN_UNTRUSTED_CERT);
+	ck_assert_uint_eq(f.cases[1].conn, 0);
 	lcase_file_free(&f);
 }
 END_TEST
@@ -633,6 +658,7 @@ Suite *lcase_suite(void)
 	tcase_add_loop_test(tc, lcase_bad_declarations_rejected, 0,
 			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, lcase_pcall_half_declaration_is_not_a_case);
+	tcase_add_test(tc, lcase_server_certificate_marks_the_case);
 	tcase_add_test(tc, lcase_missing_file_named);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sandbox");

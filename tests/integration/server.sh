@@ -16,7 +16,10 @@
 # $PEER_CASES but $SERVER_EXCLUDE (tests/integration/lib.sh).  Then a
 # second server offers the permessage-deflate cases ($DEFLATE_CASES) to
 # both drivers run with --deflate (agents ws-deflate and
-# py-websockets-deflate, expected/server-<agent>.txt).
+# py-websockets-deflate, expected/server-<agent>.txt), and a third one, over
+# wss://, the TLS cases of category 22 (agents ws-tls, py-websockets-tls
+# and py-websockets-insecure; 22.3.5: a certificate the client cannot
+# verify).
 #
 # Usage: sh tests/integration/server.sh [PATH/TO/wsprobe]
 #   UPDATE=1 rewrites the expected files from this run (review the diff and
@@ -27,6 +30,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 EXPECTED="$ROOT/tests/integration/expected"
+SCHEME=ws
 PEERS="$ROOT/tests/peers"
 # A driver runs ~10-15 s; the limit turns a hang into a failure.
 DRIVER_LIMIT=${DRIVER_LIMIT:-120}
@@ -57,7 +61,7 @@ run_driver() {
 	agent=$1
 	shift
 	in_background timeout -k 5 "$DRIVER_LIMIT" "$@" \
-		"ws://127.0.0.1:$port" "$agent" >"$TMP/$agent.driver" 2>&1
+		"$SCHEME://127.0.0.1:$port" "$agent" >"$TMP/$agent.driver" 2>&1
 	if [ "$rc" -ne 0 ]; then
 		bad "$agent: driver" "exit $rc (124: over $DRIVER_LIMIT s): $(tail -3 "$TMP/$agent.driver")"
 		return
@@ -196,6 +200,45 @@ if start_peer server-deflate "$TMP/server-deflate.port" "$WSPROBE" server \
 	fi
 else
 	bad "server (permessage-deflate cases)" "wsprobe server did not start"
+fi
+stop_peers
+
+# --- wss:// ----------------------------------------------------------------
+# A third server, with a certificate the drivers are told to trust (--ca /
+# --cafile), offers the TLS cases of category 22 between 1.1.1 and 22.9.1.
+# 22.3.5 serves the connection after 22.3.2's with a certificate no client
+# can verify: each library must refuse it, and the driver must still reach
+# 22.9.1.  The Python driver run with --insecure must fail 22.3.5.
+REPORT="$TMP/report-tls/results.json"
+TLS_CASES='1.1.1,22.3.*,22.9.1'
+ncases=$(client_cases "$TLS_CASES" "")
+if ! command -v openssl >/dev/null 2>&1; then
+	bad "server (wss://)" "openssl not found (sh scripts/install-deps.sh --test)"
+elif ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	-subj "/CN=wsprobe-test" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+	-keyout "$TMP/tls.key" -out "$TMP/tls.crt" >"$TMP/openssl.log" 2>&1; then
+	bad "server (wss://)" "openssl req failed: $(tail -3 "$TMP/openssl.log")"
+elif start_peer server-tls "$TMP/server-tls.port" "$WSPROBE" server \
+	--listen 127.0.0.1:0 --port-file "$TMP/server-tls.port" \
+	--tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" \
+	-c "$TLS_CASES" -o "$TMP/report-tls" --seed 1; then
+	ok "server (wss://): listening on 127.0.0.1:$port ($ncases cases)"
+	SCHEME=wss
+	if [ -f "$PEERS/node_modules/ws/package.json" ]; then
+		run_driver ws-tls node "$PEERS/ws_autobahn_client.js" \
+			--ca="$TMP/tls.crt"
+	fi
+	if "$PY" -c 'import websockets' 2>/dev/null; then
+		run_driver py-websockets-tls "$PY" \
+			"$PEERS/py_websockets_client.py" --cafile="$TMP/tls.crt"
+		# The negative control: verifying nothing, it sends its
+		# request over the untrusted certificate (22.3.5 FAILED).
+		run_driver py-websockets-insecure "$PY" \
+			"$PEERS/py_websockets_client.py" --insecure
+	fi
+	SCHEME=ws
+else
+	bad "server (wss://)" "wsprobe server --tls-cert did not start"
 fi
 stop_peers
 

@@ -14,27 +14,41 @@ project drives Autobahn (shared/reference/autobahn.md section 6), so that
 max_size is 2^25 bytes, as in websockets' own compliance client;
 compression is off (not offered).  With --deflate permessage-deflate is
 offered with the library's default parameters (compression="deflate"), for
-the permessage-deflate cases (15.3, 15.4, 19.x).
+the permessage-deflate cases (15.3, 15.4, 19.x).  With --cafile=FILE a
+wss:// server is verified against the certificates in FILE (Python's
+default checks otherwise); --insecure verifies nothing (a driver that
+does so must fail case 22.3.5).  A connection that fails before it opens (a
+refused TLS handshake, case 22.3.5) is the case's business too: the
+driver goes on with the next case.
 
-Usage: /usr/bin/python3 py_websockets_client.py [--deflate] ws://127.0.0.1:PORT AGENT
+Usage: /usr/bin/python3 py_websockets_client.py [--deflate]
+       [--cafile=FILE | --insecure] ws[s]://127.0.0.1:PORT AGENT
 (Use Debian's /usr/bin/python3: python3-websockets is installed for it.)
 Exits 0 once /updateReports has closed, 1 on a driver error.
 """
 import asyncio
+import ssl
 import sys
 import urllib.parse
 
 import websockets
 
+TLS = {}  # connect()'s ssl argument for wss:// URIs
+
 
 async def run_case(uri, compression):
     try:
         async with websockets.connect(uri, max_size=2 ** 25,
-                                      compression=compression) as ws:
+                                      compression=compression,
+                                      **TLS) as ws:
             async for message in ws:
                 await ws.send(message)
     except websockets.exceptions.WebSocketException:
         pass  # the case's business: go on with the next one
+    except OSError as exc:
+        # The connection failed before it opened (ssl.SSLError is an
+        # OSError): the case's business as well.
+        sys.stderr.write("%s: %s\n" % (uri, exc))
     except ValueError as exc:
         # The library itself broke on what the server sent (10.4 agrees
         # to client_max_window_bits=8, then zlib refuses a window that
@@ -43,13 +57,14 @@ async def run_case(uri, compression):
 
 
 async def main(base, agent, compression):
-    async with websockets.connect(base + "/getCaseCount") as ws:
+    async with websockets.connect(base + "/getCaseCount", **TLS) as ws:
         count = int(await ws.recv())
     a = urllib.parse.quote(agent, safe="")
     for i in range(1, count + 1):
         await run_case("%s/runCase?case=%d&agent=%s" % (base, i, a),
                        compression)
-    async with websockets.connect(base + "/updateReports?agent=" + a) as ws:
+    async with websockets.connect(base + "/updateReports?agent=" + a,
+                                  **TLS) as ws:
         try:
             await ws.recv()
         except websockets.exceptions.ConnectionClosed:
@@ -61,8 +76,19 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     deflate = "--deflate" in args
     args = [a for a in args if a != "--deflate"]
+    for a in [a for a in args if a.startswith("--cafile=")]:
+        TLS["ssl"] = ssl.create_default_context(cafile=a[len("--cafile="):])
+        args.remove(a)
+    if "--insecure" in args:
+        # No verification at all: a negative control for case 22.3.5.
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        TLS["ssl"] = ctx
+        args.remove("--insecure")
     if len(args) != 2:
-        sys.stderr.write("usage: py_websockets_client.py [--deflate] URL AGENT\n")
+        sys.stderr.write("usage: py_websockets_client.py [--deflate] "
+                         "[--cafile=FILE | --insecure] URL AGENT\n")
         sys.exit(2)
     try:
         asyncio.run(main(args[0].rstrip("/"), args[1],

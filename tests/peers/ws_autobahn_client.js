@@ -17,24 +17,33 @@
 // large-message cases reach the framing code rather than the size limit;
 // permessage-deflate is not offered.  With --deflate it is offered with
 // ws's default parameters (perMessageDeflate: true), for the
-// permessage-deflate cases (15.3, 15.4, 19.x).
+// permessage-deflate cases (15.3, 15.4, 19.x).  With --ca=FILE a wss://
+// server is verified against the certificates in FILE (Node's default CAs
+// otherwise); a connection that fails before it opens (a certificate
+// refused, case 22.3.5) ends like any other and the driver goes on.
 //
-// Usage: node ws_autobahn_client.js [--deflate] ws://127.0.0.1:PORT AGENT
+// Usage: node ws_autobahn_client.js [--deflate] [--ca=FILE] ws[s]://127.0.0.1:PORT AGENT
 // Exits 0 once /updateReports has closed, 1 on a driver error.
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 const WebSocket = require(path.join(__dirname, 'node_modules', 'ws'));
 
-const args = process.argv.slice(2).filter((a) => a !== '--deflate');
-const deflate = args.length !== process.argv.length - 2;
+const all = process.argv.slice(2);
+const deflate = all.includes('--deflate');
+const caArg = all.find((a) => a.startsWith('--ca='));
+const args = all.filter((a) => a !== '--deflate' && a !== caArg);
 if (args.length !== 2) {
-	process.stderr.write('usage: node ws_autobahn_client.js [--deflate] URL AGENT\n');
+	process.stderr.write('usage: node ws_autobahn_client.js [--deflate] [--ca=FILE] URL AGENT\n');
 	process.exit(2);
 }
 const base = args[0].replace(/\/+$/, '');
 const agent = args[1];
 const opts = { maxPayload: 1 << 25, perMessageDeflate: deflate };
+if (caArg) {
+	opts.ca = fs.readFileSync(caArg.slice('--ca='.length));
+}
 
 // Opens base + target and resolves when the connection is gone.
 function connect(target, onMessage) {
