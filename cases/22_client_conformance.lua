@@ -2,7 +2,8 @@
 -- randomness of masking keys (RFC 6455 5.3, 10.3) and of the handshake
 -- nonce (4.1), a status other than 101 (4.1), TLS, SNI and an untrusted
 -- certificate (4.1, 4.2.2, 10.6), permessage-deflate combined with another
--- RSV1 extension (RFC 7692 section 5) and the HTTP CONNECT proxy (4.1).
+-- RSV1 extension (RFC 7692 section 5) and the HTTP CONNECT proxy, also
+-- one that refuses (4.1).
 -- Most apply to clients (wsprobe plays the server); 22.3.3, 22.3.4, 22.4.1
 -- and 22.4.2 to servers.
 -- Not in Autobahn|Testsuite.
@@ -625,6 +626,34 @@ client_case {
     s:verdict(ok and "OK" or "FAILED", ok and ("CONNECT " .. auth) or why)
     s:expect_close { by_me = true, codes = { 1000 }, clean = true }
     s:close(1000)
+  end,
+}
+
+client_case {
+  id = "22.5.2",
+  title = "Through an HTTP proxy that refuses: the client gives up",
+  description = "When the client driver uses `wsprobe server` as its HTTP "
+    .. "proxy, the CONNECT of the connection that comes after the previous "
+    .. "case's (a driver asks for the cases in order) is answered 502 Bad "
+    .. "Gateway; the server watches that connection for 2 s and judges it "
+    .. "itself.",
+  expectation = "The client sends nothing more on that connection: it "
+    .. "closes it, or waits (OK).  FAILED when it goes on as if the tunnel "
+    .. "were open (its TLS handshake or its opening handshake).  "
+    .. "UNIMPLEMENTED when the client connected directly; INFORMATIONAL "
+    .. "when this case's request came through a CONNECT answered 200 (the "
+    .. "driver asked for the cases out of order).",
+  requirements = { "R6455-4.1-13" },
+  proxy = "refuse",
+  run = function(s)
+    if not s.proxy_request then
+      not_applicable(s, "UNIMPLEMENTED", "the client connected directly, "
+        .. "not through a proxy")
+      return
+    end
+    not_applicable(s, "INFORMATIONAL", "not judged: this connection's "
+      .. "CONNECT was answered 200 (the refusal goes to the connection "
+      .. "after the previous case's; run the cases in order)")
   end,
 }
 

@@ -610,7 +610,6 @@ static const struct {
 	{"R6455-4.1-06", "drivers connect one at a time; the server serves one at a time"},
 	{"R6455-4.1-07", "drivers connect one at a time; the server serves one at a time"},
 	{"R6455-4.1-09", "drivers connect one at a time; the server serves one at a time"},
-	{"R6455-4.1-13", "a connection that cannot be opened carries no case request"},
 	{"R6455-7.2.3-01", "drivers open each case's connection themselves; no reconnect logic runs"},
 	{"R6455-7.2.3-02", "drivers open each case's connection themselves; no reconnect logic runs"},
 	{"R6455-7.2.3-04", "drivers open each case's connection themselves; no reconnect logic runs"},

@@ -266,7 +266,10 @@ int cli_server(int argc, char **argv)
 			   "client driver connects to\n/getCaseCount, "
 			   "/runCase?case=N&agent=A, /updateReports?agent=A\n"
 			   "(directly, or with this address as its HTTP proxy: "
-			   "CONNECT is answered, case 22.5.1)",
+			   "CONNECT is answered, case 22.5.1),\nin order: "
+			   "the connection after case N-1's is case N's (22.3.5 "
+			   "serves it an\nuntrusted certificate, 22.5.2 "
+			   "refuses its CONNECT)",
 			   pos, &npos, err, sizeof(err));
 	if (rc == 1) {
 		code = CLI_EXIT_OK;

@@ -314,6 +314,23 @@ static int l_case(lua_State *L)
 	}
 	lua_pop(L, 1);
 
+	lua_getfield(L, 1, "proxy");
+	if (!lua_isnil(L, -1)) {
+		const char *v = lua_type(L, -1) == LUA_TSTRING
+					? lua_tostring(L, -1)
+					: NULL;
+		if (v == NULL || strcmp(v, "refuse") != 0)
+			return luaL_error(L, "case %s: proxy can only be "
+					     "\"refuse\"",
+					  mp->id);
+		if (!(mp->roles & LCASE_ROLE_CLIENT))
+			return luaL_error(L, "case %s: proxy needs the client "
+					     "role",
+					  mp->id);
+		mp->conn |= LCASE_CONN_PROXY_REFUSED;
+	}
+	lua_pop(L, 1);
+
 	lua_getfield(L, 1, "run");
 	if (!lua_isfunction(L, -1))
 		return luaL_error(L, "case %s: run must be a function", mp->id);

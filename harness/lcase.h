@@ -68,6 +68,10 @@ struct lcase_meta {
  * certificate no client can verify, made at start (harness/role_server.c;
  * case 22.3.5, R6455-4.1-15). */
 #define LCASE_CONN_UNTRUSTED_CERT 1u
+/* case{ proxy = "refuse" } (client-role cases only): a client that uses the
+ * server as its HTTP proxy gets "502 Bad Gateway" for the CONNECT of the
+ * connection expected to carry this case (case 22.5.2, R6455-4.1-13). */
+#define LCASE_CONN_PROXY_REFUSED 2u
 
 /* A loaded case file: its Lua state and the cases it declared. */
 struct lcase_file {

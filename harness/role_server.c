@@ -420,20 +420,21 @@ struct srv {
 	/* (coverage helper, issue 4) The first line of the CONNECT request
 	 * the connection being served started with, "" when none. */
 	char proxy_line[256];
-	/* Cases with LCASE_CONN_UNTRUSTED_CERT (22.3.5, R6455-4.1-15).  A
-	 * request travels inside TLS, so which case a connection is for is
-	 * unknown until its handshake is over.  The server predicts it: a
-	 * driver asks for the cases in order (/getCaseCount, then /runCase
-	 * 1, 2, ...), so the connection after case i's is case i+1's.  When
-	 * that case wants an untrusted certificate, that one connection (once
-	 * per driver run) is served with it and judged here, not by a case
-	 * script: no request, or none yet, says which case it is. */
+	/* Cases with LCASE_CONN_UNTRUSTED_CERT (22.3.5, R6455-4.1-15) and
+	 * LCASE_CONN_PROXY_REFUSED (22.5.2, R6455-4.1-13).  A request travels
+	 * inside TLS, or after the proxy's answer, so which case a connection
+	 * is for is unknown until then.  The server predicts it: a driver
+	 * asks for the cases in order (/getCaseCount, then /runCase 1, 2,
+	 * ...), so the connection after case i's is case i+1's.  When that
+	 * case wants an untrusted certificate or a refused CONNECT, that one
+	 * connection (once per driver run) is served so and judged here, not
+	 * by a case script: no request, or none yet, says which case it is. */
 	struct net_tls untrusted;
 	int have_untrusted;
 	size_t expect_next;    /* index (1-based) of the case asked for next;
 				  0: unknown */
-	size_t untrusted_done; /* index last served with the untrusted
-				  certificate (0: none this driver run) */
+	size_t conn_done;      /* index last served that way (0: none this
+				  driver run) */
 	char last_agent[256];  /* agent of the last request naming one; ""
 				  after /getCaseCount (a new driver run) */
 	struct res_case pending; /* judged before any agent was named */
@@ -721,7 +722,7 @@ static void do_case_count(struct srv *v, struct sess *s)
 {
 	/* A driver run starts: case 1 comes next. */
 	v->expect_next = 1;
-	v->untrusted_done = 0;
+	v->conn_done = 0;
 	v->last_agent[0] = '\0';
 	if (open_ws(v, s) != 0)
 		return;
@@ -754,14 +755,14 @@ static void do_run_case(struct srv *v, struct sess *s)
 		refuse(v, s, 1000, why);
 		return;
 	}
-	if ((sc->c->conn & LCASE_CONN_UNTRUSTED_CERT) &&
-	    v->untrusted_done == index &&
+	if (sc->c->conn != 0 && v->conn_done == index &&
 	    find_result(v, agent, sc->c->id) != NULL) {
 		/* Judged on the connection served with the untrusted
-		 * certificate (the driver retried the case, or asked for
-		 * something else first); a second run would replace that. */
-		snprintf(why, sizeof(why), "case %s was judged on the connection "
-			 "before (untrusted certificate)", sc->c->id);
+		 * certificate or the refused CONNECT (the driver retried the
+		 * case, or asked for something else first); a second run
+		 * would replace that. */
+		snprintf(why, sizeof(why), "case %s was judged on the "
+			 "connection before", sc->c->id);
 		refuse(v, s, 1000, why);
 		return;
 	}
@@ -911,13 +912,15 @@ static int path_is(const struct sess *s, size_t plen, const char *p)
  * carries TLS), answered "200 Connection established", and its first line
  * kept in line[0..cap); the connection then goes on as a direct one.  The
  * first bytes are only peeked, so a connection that does not start with
- * CONNECT is untouched.  Returns 0 (line "" when there was no CONNECT), or
+ * CONNECT is untouched.  With refuse set a CONNECT is answered "502 Bad
+ * Gateway" instead, and 1 returned (case 22.5.2).  Returns 0 (line ""
+ * when there was no CONNECT), or
  * -1 with *why set when nothing arrived before dl (the handshake timeout:
  * a silent client is not waited for twice), the CONNECT head is too long
  * or cut, or the answer cannot be written (the caller drops the
  * connection). */
 static int proxy_connect(struct net_conn *c, char *line, size_t cap,
-			 struct clk_deadline dl, const char **why)
+			 struct clk_deadline dl, int refuse, const char **why)
 {
 	static const char verb[] = "CONNECT ";
 	char peek[sizeof(verb) - 1];
@@ -962,15 +965,20 @@ static int proxy_connect(struct net_conn *c, char *line, size_t cap,
 	}
 	line[nl > 0 && nl - 1 < cap ? nl - 1 : cap - 1] = '\0';
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	static const char no[] = "HTTP/1.1 502 Bad Gateway\r\n"
+				 "Content-Length: 0\r\n"
+				 "Connection: close\r\n\r\n";
 	*why = "cannot answer the CONNECT request";
+	if (refuse)
+		return net_write_all(c, no, sizeof(no) - 1, dl) == 0 ? 1 : -1;
 	return net_write_all(c, ok, sizeof(ok) - 1, dl) == 0 ? 0 : -1;
 }
 
-/* The verdict on the connection served with the untrusted certificate
- * for case index (see struct srv): ok, with reason, and the request when
- * one came.  It is stored for the agent the request names, else for the
+/* The verdict on the connection served with the untrusted certificate or
+ * the refused CONNECT for case index (see struct srv): ok, with reason, and
+ * the request when one came.  It is stored for the agent the request names, else for the
  * driver being served, else kept until a request names one. */
-static void judge_untrusted(struct srv *v, size_t index, int ok,
+static void judge_conn(struct srv *v, size_t index, int ok,
 			    const char *reason, const struct sess *s,
 			    const char *agent, int64_t t0)
 {
@@ -1005,16 +1013,52 @@ static void judge_untrusted(struct srv *v, size_t index, int ok,
 }
 
 /* The index of the case the next connection is expected to carry when
- * that case wants the untrusted certificate and has not had it yet this
+ * that case has the LCASE_CONN_* flag and has not been served so yet this
  * driver run; else 0. */
-static size_t untrusted_due(const struct srv *v)
+static size_t conn_due(const struct srv *v, unsigned flag)
 {
 	size_t i = v->expect_next;
-	if (!v->have_untrusted || i < 1 || i > v->ncases ||
-	    !(v->cases[i - 1].c->conn & LCASE_CONN_UNTRUSTED_CERT) ||
-	    v->untrusted_done == i)
+	if (i < 1 || i > v->ncases || !(v->cases[i - 1].c->conn & flag) ||
+	    v->conn_done == i)
 		return 0;
 	return i;
+}
+
+/* R6455-4.1-13: after the proxy's 502 the client must give up: anything
+ * it sends on that connection (a TLS ClientHello, its request) means it
+ * went on as if the tunnel were open.  Watched for 2 s (scaled). */
+static void judge_refused_proxy(struct srv *v, struct net_conn *c,
+				size_t index, int64_t t0)
+{
+	unsigned char buf[256];
+	int64_t ms = (int64_t)(2000.0 * scale_of(v->o));
+	ssize_t n = net_read(c, buf, sizeof(buf) - 1, clk_deadline_in_ms(ms));
+	char why[400];
+	if (n > 0) {
+		char first[96];
+		if (buf[0] == 0x16) {
+			snprintf(first, sizeof(first), "a TLS handshake record");
+		} else {
+			buf[n] = '\0';
+			char *eol = strpbrk((char *)buf, "\r\n");
+			if (eol != NULL)
+				*eol = '\0';
+			char line[72];
+			sanitize(line, sizeof(line), (const char *)buf, 64);
+			snprintf(first, sizeof(first), "\"%s\"", line);
+		}
+		snprintf(why, sizeof(why), "after the proxy's 502 Bad Gateway "
+			 "the client went on as if the tunnel were open: %zd "
+			 "bytes, starting with %s", n, first);
+	} else if (n == WSP_E_NET_TIMEOUT) {
+		snprintf(why, sizeof(why), "the client sent nothing in %lld ms "
+			 "after the proxy's 502 Bad Gateway (the connection "
+			 "was still open)", (long long)ms);
+	} else {
+		snprintf(why, sizeof(why), "the client closed the connection "
+			 "after the proxy's 502 Bad Gateway");
+	}
+	judge_conn(v, index, n <= 0, why, NULL, NULL, t0);
 }
 
 static void serve_one(struct srv *v, struct net_conn *c)
@@ -1024,10 +1068,19 @@ static void serve_one(struct srv *v, struct net_conn *c)
 	int64_t hs_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms
 						    : 5000;
 	const char *perr = NULL;
-	if (proxy_connect(c, v->proxy_line, sizeof(v->proxy_line),
-			  clk_deadline_in_ms((int64_t)((double)hs_ms *
-						       scale_of(o))),
-			  &perr) != 0) {
+	size_t refused = conn_due(v, LCASE_CONN_PROXY_REFUSED);
+	int prc = proxy_connect(c, v->proxy_line, sizeof(v->proxy_line),
+				clk_deadline_in_ms((int64_t)((double)hs_ms *
+							     scale_of(o))),
+				refused != 0, &perr);
+	if (prc == 1) {
+		v->conn_done = refused;
+		memcpy(v->peer, c->peer, sizeof(v->peer));
+		judge_refused_proxy(v, c, refused, t0);
+		net_close(c);
+		return;
+	}
+	if (prc != 0) {
 		if (o->log != NULL) {
 			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer,
 				perr);
@@ -1036,9 +1089,11 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		net_close(c);
 		return;
 	}
-	size_t untrusted = v->have_tls ? untrusted_due(v) : 0;
+	size_t untrusted = v->have_untrusted
+				   ? conn_due(v, LCASE_CONN_UNTRUSTED_CERT)
+				   : 0;
 	if (untrusted != 0) {
-		v->untrusted_done = untrusted;
+		v->conn_done = untrusted;
 		memcpy(v->peer, c->peer, sizeof(v->peer));
 	}
 	int hrc = 0;
@@ -1058,7 +1113,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 					   "nor was aborted in time"
 					 : "the client aborted the TLS handshake",
 				 c->errmsg);
-			judge_untrusted(v, untrusted,
+			judge_conn(v, untrusted,
 					hrc != WSP_E_NET_TLS_TIMEOUT, why, NULL,
 					NULL, t0);
 		} else if (o->log != NULL) {
@@ -1106,7 +1161,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 				 "TLS handshake with the untrusted certificate "
 				 "and began a request (%llu bytes)",
 				 (unsigned long long)s.bytes_in);
-		judge_untrusted(v, untrusted, closed, why, NULL, NULL, t0);
+		judge_conn(v, untrusted, closed, why, NULL, NULL, t0);
 	}
 	if (rrc != 0) {
 		if (o->log != NULL) {
@@ -1128,7 +1183,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		snprintf(why, sizeof(why), "the client completed the TLS "
 			 "handshake with a self-signed certificate it cannot "
 			 "verify and sent its request (GET %s)", line);
-		judge_untrusted(v, untrusted, 0, why, &s, agent, t0);
+		judge_conn(v, untrusted, 0, why, &s, agent, t0);
 		const struct srv_case *sc = NULL;
 		if (path_is(&s, plen, "/runCase"))
 			sc = lookup_case(v, s.req_path, why, sizeof(why));

@@ -260,6 +260,11 @@ struct raw {
 	const char *exts;     /* Sec-WebSocket-Extensions offered */
 	int strict_rsv1;      /* drop a 101 accepting two RSV1 extensions */
 	int require_101;      /* drop any response other than 101 */
+	/* When the proxy does not answer 200 (22.5.2): 0 fails the test,
+	 * REFUSAL_GIVE_UP closes at once, REFUSAL_LINGER waits 3 s first,
+	 * REFUSAL_GO_ON goes on as if the tunnel were open. */
+	enum { REFUSAL_UNEXPECTED = 0, REFUSAL_GIVE_UP, REFUSAL_LINGER,
+	       REFUSAL_GO_ON } on_refusal;
 };
 
 /* The first occurrence of needle in hay, ignoring ASCII case, or NULL. */
@@ -326,8 +331,15 @@ static void raw_play(const struct raw *o, uint16_t port, const char *target)
 				 o->connect, o->connect);
 		ck_assert_int_eq(net_write_all(&c, req, (size_t)n, dl), 0);
 		ck_assert_int_gt(read_head(&c, head, sizeof(head), dl), 0);
-		ck_assert_msg(strncmp(head, "HTTP/1.1 200 ", 13) == 0, "%s",
-			      head);
+		if (strncmp(head, "HTTP/1.1 200 ", 13) != 0 &&
+		    o->on_refusal != REFUSAL_GO_ON) {
+			ck_assert_msg(o->on_refusal != REFUSAL_UNEXPECTED,
+				      "%s", head);
+			if (o->on_refusal == REFUSAL_LINGER)
+				usleep(3000 * 1000);
+			net_close(&c);
+			return;
+		}
 	}
 	if (o->tls != NULL)
 		ck_assert_int_eq(net_tls_handshake(&c, o->tls, o->sni, dl), 0);
@@ -687,11 +699,73 @@ START_TEST(cases22_proxy_connect)
 }
 END_TEST
 
+/* 22.5.2: a driver going through the proxy in order (/getCaseCount, then
+ * case 1 = 22.5.1, case 2 = 22.5.2) has the CONNECT of case 2's
+ * connection refused with 502.  Giving up at once or sending nothing is
+ * OK, filed under the agent of case 1; going on with the request anyway
+ * is FAILED; a later /runCase for 22.5.2 does not replace the verdict; a
+ * direct driver never meets the refusal (UNIMPLEMENTED), and a driver
+ * that skips /getCaseCount gets its 200 (INFORMATIONAL). */
+START_TEST(cases22_proxy_refused)
+{
+	struct srv t;
+	srv_start(&t, "22.5.*", NULL, NULL);
+	uint16_t port = (uint16_t)t.port;
+	struct raw r;
+	memset(&r, 0, sizeof(r));
+	char auth[64];
+	snprintf(auth, sizeof(auth), "127.0.0.1:%d", t.port);
+	r.connect = auth;
+	static const struct {
+		const char *agent;
+		int on_refusal;
+	} runs[] = {
+		{"gives-up", REFUSAL_GIVE_UP},
+		{"lingers", REFUSAL_LINGER},
+		{"goes-on", REFUSAL_GO_ON},
+	};
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char target[96];
+		r.on_refusal = runs[i].on_refusal;
+		raw_play(&r, port, "/getCaseCount");
+		snprintf(target, sizeof(target), "/runCase?case=1&agent=%s",
+			 runs[i].agent);
+		raw_play(&r, port, target);
+		snprintf(target, sizeof(target), "/runCase?case=2&agent=%s",
+			 runs[i].agent);
+		raw_play(&r, port, target);
+		if (i == 0)
+			raw_play(&r, port, target); /* a retry, answered 200 */
+	}
+	r.on_refusal = REFUSAL_UNEXPECTED;
+	raw_case(&r, port, "22.5.2", "unordered");
+	r.connect = NULL;
+	raw_play(&r, port, "/getCaseCount");
+	raw_play(&r, port, "/runCase?case=1&agent=direct");
+	raw_play(&r, port, "/runCase?case=2&agent=direct");
+	srv_stop(&t);
+	expect_verdict(&t, "gives-up", "22.5.1", VD_OK, "CONNECT");
+	expect_verdict(&t, "gives-up", "22.5.2", VD_OK,
+		       "the client closed the connection after the proxy's "
+		       "502 Bad Gateway");
+	expect_verdict(&t, "lingers", "22.5.2", VD_OK,
+		       "sent nothing in 2000 ms");
+	expect_verdict(&t, "goes-on", "22.5.2", VD_FAILED,
+		       "went on as if the tunnel were open");
+	expect_verdict(&t, "goes-on", "22.5.2", VD_FAILED,
+		       "starting with \"GET /runCase?case=2&agent=goes-on");
+	expect_verdict(&t, "unordered", "22.5.2", VD_INFORMATIONAL,
+		       "not judged");
+	expect_verdict(&t, "direct", "22.5.2", VD_UNIMPLEMENTED, "directly");
+	res_free(&t.results);
+}
+END_TEST
+
 /* wss:// through the proxy: CONNECT in plaintext, then TLS in the tunnel. */
 START_TEST(cases22_proxy_connect_then_tls)
 {
 	struct tls_srv x;
-	tls_srv_start(&x, "22.*");
+	tls_srv_start(&x, "22.3.2,22.5.1");
 	struct raw r;
 	memset(&r, 0, sizeof(r));
 	char auth[64], host[64];
@@ -1146,6 +1220,7 @@ Suite *cases22_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cases22_proxy_connect);
 	tcase_add_test(tc, cases22_proxy_connect_then_tls);
+	tcase_add_test(tc, cases22_proxy_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("R6455-4.1-17_tls");
 	tcase_set_timeout(tc, 60);

@@ -93,6 +93,11 @@ static const struct {
 	{"case { id = '1.1', title = 't', roles = {'server'},"
 	 " server_certificate = 'untrusted', run = function() end }",
 	 "server_certificate needs the client role"},
+	{"case { id = '1.1', title = 't', proxy = 'allow',"
+	 " run = function() end }", "proxy can only be \"refuse\""},
+	{"case { id = '1.1', title = 't', roles = {'server'},"
+	 " proxy = 'refuse', run = function() end }",
+	 "proxy needs the client role"},
 	{"case { id = '1.1', title = 't', run = function() end }\n"
 	 "case { id = '1.1', title = 't', run = function() end }",
 	 "t.lua:2: case 1.1 is declared twice"},
@@ -114,8 +119,9 @@ START_TEST(lcase_bad_declarations_rejected)
 }
 END_TEST
 
-/* server_certificate = "untrusted" marks a client-role case for the
- * server role (22.3.5); other cases carry no such mark. */
+/* server_certificate = "untrusted" and proxy = "refuse" mark a
+ * client-role case for the server role (22.3.5, 22.5.2); other cases carry
+ * no such mark. */
 START_TEST(lcase_server_certificate_marks_the_case)
 {
 	struct lcase_file f;
@@ -123,11 +129,14 @@ START_TEST(lcase_server_certificate_marks_the_case)
 	const char *src =
 		"case { id = '1.1', title = 't', roles = {'client'},"
 		" server_certificate = 'untrusted', run = function() end }\n"
-		"case { id = '1.2', title = 'u', run = function() end }\n";
+		"case { id = '1.2', title = 'u', run = function() end }\n"
+		"case { id = '1.3', title = 'v', roles = {'client'},"
+		" proxy = 'refuse', run = function() end }\n";
 	ck_assert_int_eq(load(&f, src, err, sizeof(err)), 0);
-	ck_assert_uint_eq(f.ncases, 2);
+	ck_assert_uint_eq(f.ncases, 3);
 	ck_assert_uint_eq(f.cases[0].conn, LCASE_CONN_UNTRUSTED_CERT);
 	ck_assert_uint_eq(f.cases[1].conn, 0);
+	ck_assert_uint_eq(f.cases[2].conn, LCASE_CONN_PROXY_REFUSED);
 	lcase_file_free(&f);
 }
 END_TEST
