@@ -194,6 +194,28 @@ static void meta_free(struct lcase_meta *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* case{ field = "value" } for a client-role case: sets flag in mp->conn
+ * (lcase.h, LCASE_CONN_*); any other value, or a case without the client
+ * role, is an error. */
+static void conn_field(lua_State *L, struct lcase_meta *mp, const char *field,
+		       const char *value, unsigned flag)
+{
+	lua_getfield(L, 1, field);
+	if (!lua_isnil(L, -1)) {
+		const char *v = lua_type(L, -1) == LUA_TSTRING
+					? lua_tostring(L, -1)
+					: NULL;
+		if (v == NULL || strcmp(v, value) != 0)
+			luaL_error(L, "case %s: %s can only be \"%s\"", mp->id,
+				   field, value);
+		if (!(mp->roles & LCASE_ROLE_CLIENT))
+			luaL_error(L, "case %s: %s needs the client role",
+				   mp->id, field);
+		mp->conn |= flag;
+	}
+	lua_pop(L, 1);
+}
+
 /* case{...}: validates one declaration and appends it to the file. */
 static int l_case(lua_State *L)
 {
@@ -297,39 +319,9 @@ static int l_case(lua_State *L)
 	}
 	lua_pop(L, 1);
 
-	lua_getfield(L, 1, "server_certificate");
-	if (!lua_isnil(L, -1)) {
-		const char *v = lua_type(L, -1) == LUA_TSTRING
-					? lua_tostring(L, -1)
-					: NULL;
-		if (v == NULL || strcmp(v, "untrusted") != 0)
-			return luaL_error(L, "case %s: server_certificate can "
-					     "only be \"untrusted\"",
-					  mp->id);
-		if (!(mp->roles & LCASE_ROLE_CLIENT))
-			return luaL_error(L, "case %s: server_certificate "
-					     "needs the client role",
-					  mp->id);
-		mp->conn |= LCASE_CONN_UNTRUSTED_CERT;
-	}
-	lua_pop(L, 1);
-
-	lua_getfield(L, 1, "proxy");
-	if (!lua_isnil(L, -1)) {
-		const char *v = lua_type(L, -1) == LUA_TSTRING
-					? lua_tostring(L, -1)
-					: NULL;
-		if (v == NULL || strcmp(v, "refuse") != 0)
-			return luaL_error(L, "case %s: proxy can only be "
-					     "\"refuse\"",
-					  mp->id);
-		if (!(mp->roles & LCASE_ROLE_CLIENT))
-			return luaL_error(L, "case %s: proxy needs the client "
-					     "role",
-					  mp->id);
-		mp->conn |= LCASE_CONN_PROXY_REFUSED;
-	}
-	lua_pop(L, 1);
+	conn_field(L, mp, "server_certificate", "untrusted",
+		   LCASE_CONN_UNTRUSTED_CERT);
+	conn_field(L, mp, "proxy", "refuse", LCASE_CONN_PROXY_REFUSED);
 
 	lua_getfield(L, 1, "run");
 	if (!lua_isfunction(L, -1))

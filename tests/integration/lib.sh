@@ -115,6 +115,14 @@ start_peer() {
 	return 0
 }
 
+# mkcert NAME SUBJECT_ALT_NAMES: a throwaway self-signed certificate,
+# $TMP/NAME.crt and $TMP/NAME.key (openssl's output in $TMP/openssl.log).
+mkcert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wsprobe-test" \
+		-addext "subjectAltName=$2" -keyout "$TMP/$1.key" \
+		-out "$TMP/$1.crt" >"$TMP/openssl.log" 2>&1
+}
+
 # in_background COMMAND...: runs the command in the background and waits
 # for it, so that a signal reaches the script's trap at once (sh runs traps
 # only between commands, and `wait` is interruptible while a foreground

@@ -153,9 +153,7 @@ stop_peers
 # --- wss:// against wsprobe echo: the capture holds the plaintext --------
 if ! command -v openssl >/dev/null 2>&1; then
 	bad "wss://" "openssl not found (sh scripts/install-deps.sh --test)"
-elif ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-	-subj "/CN=wsprobe-test" -addext "subjectAltName=IP:127.0.0.1" \
-	-keyout "$TMP/ip.key" -out "$TMP/ip.crt" >"$TMP/openssl.log" 2>&1; then
+elif ! mkcert ip "IP:127.0.0.1"; then
 	bad "wss://" "openssl req failed: $(tail -3 "$TMP/openssl.log")"
 elif start_peer tls "$TMP/tls.port" "$WSPROBE" echo --listen 127.0.0.1:0 \
 	--port-file "$TMP/tls.port" --tls-cert "$TMP/ip.crt" \

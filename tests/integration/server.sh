@@ -214,9 +214,7 @@ TLS_CASES='1.1.1,22.3.*,22.9.1'
 ncases=$(client_cases "$TLS_CASES" "")
 if ! command -v openssl >/dev/null 2>&1; then
 	bad "server (wss://)" "openssl not found (sh scripts/install-deps.sh --test)"
-elif ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-	-subj "/CN=wsprobe-test" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-	-keyout "$TMP/tls.key" -out "$TMP/tls.crt" >"$TMP/openssl.log" 2>&1; then
+elif ! mkcert tls "IP:127.0.0.1,DNS:localhost"; then
 	bad "server (wss://)" "openssl req failed: $(tail -3 "$TMP/openssl.log")"
 elif start_peer server-tls "$TMP/server-tls.port" "$WSPROBE" server \
 	--listen 127.0.0.1:0 --port-file "$TMP/server-tls.port" \

@@ -99,11 +99,6 @@ stop_peers
 # --- wss:// --------------------------------------------------------------
 # A self-signed certificate for 127.0.0.1 and localhost, and one for
 # localhost only (to see the address checked against it).
-mkcert() { # mkcert NAME SUBJECT_ALT_NAMES
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wsprobe-test" \
-		-addext "subjectAltName=$2" -keyout "$TMP/$1.key" \
-		-out "$TMP/$1.crt" >"$TMP/openssl.log" 2>&1
-}
 if ! command -v openssl >/dev/null 2>&1; then
 	bad "wss://" "openssl not found (sh scripts/install-deps.sh --test)"
 elif ! mkcert ip "IP:127.0.0.1,DNS:localhost" || ! mkcert name "DNS:localhost"; then
