@@ -17,6 +17,7 @@
 #   HTTP request / response heads       fuzz_hs_request / fuzz_hs_response
 #   Sec-WebSocket-Extensions values     fuzz_ext, fuzz_pmd_params (offer and
 #                                       answer)
+#   the wire log's records              fuzz_rw_scan
 #
 # The profile is the default one minus the bulk (9.*, 12.*, 13.*: messages
 # of up to 16 MiB, 1000 compressed round trips per case) plus a few small
@@ -45,7 +46,8 @@ if [ "${1:-}" = "--keep" ]; then
 	shift 2
 fi
 all="fuzz_wsf fuzz_wsf_mut fuzz_wsf_chunks fuzz_msg fuzz_u8_diff fuzz_wsc \
-fuzz_inflate fuzz_hs_request fuzz_hs_response fuzz_ext fuzz_pmd_params"
+fuzz_inflate fuzz_hs_request fuzz_hs_response fuzz_ext fuzz_pmd_params \
+fuzz_rw_scan"
 targets=${*:-$all}
 for t in $targets; do
 	case " $all " in
@@ -247,6 +249,21 @@ def one_case(case, seed):
         put("fuzz_pmd_params",
             b"\x00\x07" + b", ".join(offers) + b"\n" + b", ".join(answers))
     agreed = params(b", ".join(answers)) if resp.startswith(b"HTTP/1.1 101") else None
+    # fuzz_rw_scan: the records themselves (wsprobe was the client), a
+    # record longer than 127 bytes as several; RSV1 when deflate was
+    # agreed; the kept-bytes choice from the case.
+    rw, pos = bytearray([1 | (2 if agreed is not None else 0)
+                         | ((seed & 3) << 2)]), 0
+    for _, direction, n in wl.get("records") or []:
+        chunk = data[pos : pos + n]
+        pos += n
+        for k in range(0, max(len(chunk), 1), 127):
+            piece = chunk[k : k + 127]
+            rw.append((direction << 7) | len(piece))
+            rw.extend(piece)
+        if len(rw) >= max_len:
+            break
+    put("fuzz_rw_scan", rw)
     for stream, sender in ((cs, 1), (ss, 2)):
         if not stream:
             continue
