@@ -92,6 +92,7 @@ max_len_for() {
 	fuzz_pcap | fuzz_dissect | fuzz_tcpr | fuzz_results_json) echo 65536 ;;
 	fuzz_lcase) echo 32768 ;; # the case files are up to 18 KB
 	fuzz_spec) echo 8192 ;;
+	fuzz_rw_scan) echo 4096 ;; # every byte is also fed alone
 	*) echo 16384 ;;
 	esac
 }
