@@ -19,7 +19,8 @@
 # py-websockets-deflate, expected/server-<agent>.txt), and a third one, over
 # wss://, the TLS cases of category 22 (agents ws-tls, py-websockets-tls
 # and py-websockets-insecure; 22.3.5: a certificate the client cannot
-# verify).
+# verify), and a fourth one, used by the ws driver as its HTTP proxy, the
+# proxy cases (agent ws-proxy; 22.5.2: a CONNECT refused).
 #
 # Usage: sh tests/integration/server.sh [PATH/TO/wsprobe]
 #   UPDATE=1 rewrites the expected files from this run (review the diff and
@@ -237,6 +238,27 @@ elif start_peer server-tls "$TMP/server-tls.port" "$WSPROBE" server \
 	SCHEME=ws
 else
 	bad "server (wss://)" "wsprobe server --tls-cert did not start"
+fi
+stop_peers
+
+# --- through the server as an HTTP proxy ------------------------------------
+# A fourth server offers the proxy cases between 1.1.1 and 22.9.1 to the ws
+# driver run with --proxy (CONNECT by the npm package https-proxy-agent):
+# 22.5.1 answers its CONNECT, 22.5.2 refuses it with 502, and the driver
+# must give that connection up and still reach 22.9.1.
+REPORT="$TMP/report-proxy/results.json"
+PROXY_CASES='1.1.1,22.5.*,22.9.1'
+ncases=$(client_cases "$PROXY_CASES" "")
+if [ ! -f "$PEERS/node_modules/https-proxy-agent/package.json" ]; then
+	bad "server (proxy)" "npm ci did not install https-proxy-agent"
+elif start_peer server-proxy "$TMP/server-proxy.port" "$WSPROBE" server \
+	--listen 127.0.0.1:0 --port-file "$TMP/server-proxy.port" \
+	-c "$PROXY_CASES" -o "$TMP/report-proxy" --seed 1; then
+	ok "server (proxy): listening on 127.0.0.1:$port ($ncases cases)"
+	run_driver ws-proxy node "$PEERS/ws_autobahn_client.js" \
+		--proxy="http://127.0.0.1:$port"
+else
+	bad "server (proxy)" "wsprobe server did not start"
 fi
 stop_peers
 

@@ -20,9 +20,13 @@
 // permessage-deflate cases (15.3, 15.4, 19.x).  With --ca=FILE a wss://
 // server is verified against the certificates in FILE (Node's default CAs
 // otherwise); a connection that fails before it opens (a certificate
-// refused, case 22.3.5) ends like any other and the driver goes on.
+// refused, case 22.3.5) ends like any other and the driver goes on.  With
+// --proxy=http://HOST:PORT every connection goes through that HTTP proxy
+// with CONNECT, by the npm package https-proxy-agent (pinned beside ws),
+// used as that package's documentation shows for ws (cases 22.5.x).
 //
-// Usage: node ws_autobahn_client.js [--deflate] [--ca=FILE] ws[s]://127.0.0.1:PORT AGENT
+// Usage: node ws_autobahn_client.js [--deflate] [--ca=FILE] [--proxy=URL]
+//        ws[s]://127.0.0.1:PORT AGENT
 // Exits 0 once /updateReports has closed, 1 on a driver error.
 'use strict';
 
@@ -33,9 +37,10 @@ const WebSocket = require(path.join(__dirname, 'node_modules', 'ws'));
 const all = process.argv.slice(2);
 const deflate = all.includes('--deflate');
 const caArg = all.find((a) => a.startsWith('--ca='));
-const args = all.filter((a) => a !== '--deflate' && a !== caArg);
+const proxyArg = all.find((a) => a.startsWith('--proxy='));
+const args = all.filter((a) => a !== '--deflate' && a !== caArg && a !== proxyArg);
 if (args.length !== 2) {
-	process.stderr.write('usage: node ws_autobahn_client.js [--deflate] [--ca=FILE] URL AGENT\n');
+	process.stderr.write('usage: node ws_autobahn_client.js [--deflate] [--ca=FILE] [--proxy=URL] URL AGENT\n');
 	process.exit(2);
 }
 const base = args[0].replace(/\/+$/, '');
@@ -43,6 +48,10 @@ const agent = args[1];
 const opts = { maxPayload: 1 << 25, perMessageDeflate: deflate };
 if (caArg) {
 	opts.ca = fs.readFileSync(caArg.slice('--ca='.length));
+}
+if (proxyArg) {
+	const { HttpsProxyAgent } = require(path.join(__dirname, 'node_modules', 'https-proxy-agent'));
+	opts.agent = new HttpsProxyAgent(proxyArg.slice('--proxy='.length));
 }
 
 // Opens base + target and resolves when the connection is gone.
