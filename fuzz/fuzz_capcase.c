@@ -31,12 +31,6 @@
 #include "sess.h"
 #include "wsp_err.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 #define MAXRECS 64
 
 static int time_le(struct cap_time a, struct cap_time b)
@@ -90,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len == 0 || avail == 0)
 			break;
 		uint8_t *nw = realloc(wire, total + len);
-		CHECK(nw != NULL);
+		REQUIRE(nw != NULL);
 		wire = nw;
 		for (size_t i = 0; i < len; i++)
 			wire[total + i] = data[off + i % take];
@@ -112,22 +106,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *mem = NULL;
 	size_t mlen = 0;
 	FILE *f = open_memstream(&mem, &mlen);
-	CHECK(f != NULL);
+	REQUIRE(f != NULL);
 	int truncated = -1;
 	uint64_t written = 0;
 	int rc = capcase_write(f, &c, wire, recs, n, max, &truncated, &written);
-	CHECK(fclose(f) == 0);
-	CHECK(rc == 0);
-	CHECK(written == mlen);
-	CHECK(max == 0 || mlen <= max);
-	CHECK(truncated == 0 || truncated == 1);
-	CHECK(max != 0 || truncated == 0);
+	REQUIRE(fclose(f) == 0);
+	REQUIRE(rc == 0);
+	REQUIRE(written == mlen);
+	REQUIRE(max == 0 || mlen <= max);
+	REQUIRE(truncated == 0 || truncated == 1);
+	REQUIRE(max != 0 || truncated == 0);
 
 	/* Read back. */
 	int ours = c.we_client ? 0 : 1; /* the conversation side of dir 0 */
 	uint8_t *got[2] = {malloc(dirlen[0] + 1), malloc(dirlen[1] + 1)};
 	size_t glen[2] = {0, 0};
-	CHECK(got[0] != NULL && got[1] != NULL);
+	REQUIRE(got[0] != NULL && got[1] != NULL);
 	struct cap_reader rd;
 	cap_reader_init(&rd);
 	uint32_t next[2] = {c.isn_client, c.isn_server};
@@ -140,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t need;
 		int r = cap_next(&rd, (uint8_t *)mem + pos, mlen - pos, &p, &need);
 		if (r <= 0) {
-			CHECK(r == WSP_E_INCOMPLETE &&
+			REQUIRE(r == WSP_E_INCOMPLETE &&
 			      cap_end(&rd, (uint8_t *)mem + pos, mlen - pos) == 0);
 			break;
 		}
@@ -148,27 +142,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p.data == NULL)
 			continue;
 		struct pkt_tcp tcp;
-		CHECK(pkt_decode(p.linktype, p.data, p.caplen, p.origlen, &tcp) ==
+		REQUIRE(pkt_decode(p.linktype, p.data, p.caplen, p.origlen, &tcp) ==
 		      PKT_TCP);
-		CHECK(p.caplen == p.origlen);
-		CHECK(tcp.family == (v6 ? 6 : 4));
+		REQUIRE(p.caplen == p.origlen);
+		REQUIRE(tcp.family == (v6 ? 6 : 4));
 		int side = tcp.sport == c.client.port ? 0 : 1;
-		CHECK(time_le(last, p.ts));
+		REQUIRE(time_le(last, p.ts));
 		last = p.ts;
 		if (npk++ < 3) {
 			static const uint8_t hs[3] = {PKT_SYN, PKT_SYN | PKT_ACK,
 						      PKT_ACK};
-			CHECK(tcp.flags == hs[npk - 1] && side == (npk == 2));
+			REQUIRE(tcp.flags == hs[npk - 1] && side == (npk == 2));
 			syn++;
 		}
-		CHECK(!rst);
-		CHECK(tcp.seq == next[side]);
+		REQUIRE(!rst);
+		REQUIRE(tcp.seq == next[side]);
 		if (tcp.flags & PKT_ACK)
-			CHECK(tcp.ack == next[1 - side]);
-		CHECK(tcp.len <= (v6 ? CAPCASE_MSS6 : CAPCASE_MSS));
-		CHECK(!fin[side] || (tcp.len == 0 && !(tcp.flags & PKT_FIN)));
+			REQUIRE(tcp.ack == next[1 - side]);
+		REQUIRE(tcp.len <= (v6 ? CAPCASE_MSS6 : CAPCASE_MSS));
+		REQUIRE(!fin[side] || (tcp.len == 0 && !(tcp.flags & PKT_FIN)));
 		int ldir = side == ours ? 0 : 1;
-		CHECK(glen[ldir] + tcp.len <= dirlen[ldir]);
+		REQUIRE(glen[ldir] + tcp.len <= dirlen[ldir]);
 		memcpy(got[ldir] + glen[ldir], tcp.payload, tcp.len);
 		glen[ldir] += tcp.len;
 		next[side] += tcp.len;
@@ -179,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (tcp.flags & PKT_RST)
 			rst = 1;
 	}
-	CHECK(truncated || syn == 3);
+	REQUIRE(truncated || syn == 3);
 	/* Each direction carries the log's bytes: all of them, or a prefix
 	 * when the bound cut the capture. */
 	for (int d = 0; d < 2; d++) {
@@ -189,15 +183,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			size_t m = glen[d] - k < recs[i].len ? glen[d] - k
 							     : recs[i].len;
-			CHECK(memcmp(got[d] + k, wire + recs[i].off, m) == 0);
+			REQUIRE(memcmp(got[d] + k, wire + recs[i].off, m) == 0);
 			k += m;
 		}
-		CHECK(k == glen[d]);
-		CHECK(truncated || glen[d] == dirlen[d]);
+		REQUIRE(k == glen[d]);
+		REQUIRE(truncated || glen[d] == dirlen[d]);
 	}
 	/* A cut happens only where the next packet (at most one full
 	 * segment) would not fit under the bound. */
-	CHECK(!truncated ||
+	REQUIRE(!truncated ||
 	      mlen + 16 + 14 + 40 + 20 + (v6 ? CAPCASE_MSS6 : CAPCASE_MSS) > max);
 	free(got[0]);
 	free(got[1]);

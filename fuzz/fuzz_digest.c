@@ -25,12 +25,6 @@
 #include "disfuzz.h"
 #include "fuzz.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 struct run {
 	int digest;
 	uint64_t h;        /* FNV-1a over every formatted line */
@@ -62,16 +56,16 @@ static void on_event(const struct dis_event *ev, void *user)
 	const struct dis_frame *f = &ev->frame;
 	r->frames++;
 	if (!r->digest) {
-		CHECK(f->crc32 == 0 && f->inflated_crc32 == 0);
+		REQUIRE(f->crc32 == 0 && f->inflated_crc32 == 0);
 		return;
 	}
 	if (f->len == f->received)
-		CHECK(f->crc32 == (uint32_t)crc32(0, f->data, (uInt)f->len));
+		REQUIRE(f->crc32 == (uint32_t)crc32(0, f->data, (uInt)f->len));
 	if (f->compressed && f->inflated_len == f->inflated_total)
-		CHECK(f->inflated_crc32 ==
+		REQUIRE(f->inflated_crc32 ==
 		      (uint32_t)crc32(0, f->inflated, (uInt)f->inflated_len));
 	if (!f->compressed)
-		CHECK(f->inflated_crc32 == 0);
+		REQUIRE(f->inflated_crc32 == 0);
 }
 
 static void dissect(const uint8_t *data, size_t size, size_t keep,
@@ -79,7 +73,7 @@ static void dissect(const uint8_t *data, size_t size, size_t keep,
 {
 	/* The dissector unmasks in place: a fresh, exactly-sized copy. */
 	uint8_t *a = malloc(size + 1);
-	CHECK(a != NULL);
+	REQUIRE(a != NULL);
 	memcpy(a, data, size);
 	struct dis_config cfg;
 	disfuzz_config(&cfg);
@@ -90,7 +84,7 @@ static void dissect(const uint8_t *data, size_t size, size_t keep,
 	r->h = 1469598103934665603ull;
 	r->frames = 0;
 	struct dis d;
-	CHECK(dis_init(&d, &cfg) == 0);
+	REQUIRE(dis_init(&d, &cfg) == 0);
 	disfuzz_run(&d, a, size, &r->fmt, on_event, r);
 	dis_free(&d);
 	free(a);
@@ -106,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	without.digest = 0;
 	dissect(data, size, keep, &with);
 	dissect(data, size, keep, &without);
-	CHECK(with.frames == without.frames);
-	CHECK(with.h == without.h);
+	REQUIRE(with.frames == without.frames);
+	REQUIRE(with.h == without.h);
 	return 0;
 }

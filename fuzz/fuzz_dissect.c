@@ -29,12 +29,6 @@
 #include "fuzz.h"
 #include "wsp_err.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 #define MAX_WRITES 48
 
 struct w {
@@ -96,7 +90,7 @@ static void build(struct capw_buf *b, int mode, const struct w *w, size_t nw,
 		capgen_upgrade(&g, NULL, NULL);
 	for (size_t i = 0; i < nw; i++) {
 		if (!cut || w[i].n < 2) {
-			CHECK(capgen_bytes(&g, w[i].dir, w[i].p, w[i].n) == 0);
+			REQUIRE(capgen_bytes(&g, w[i].dir, w[i].p, w[i].n) == 0);
 			continue;
 		}
 		size_t cuts[8], nc = 0, at = 0;
@@ -117,7 +111,7 @@ static void build(struct capw_buf *b, int mode, const struct w *w, size_t nw,
 			order[j] = t;
 		}
 		order[no++] = (int)(next(&seed) % (nc + 1));
-		CHECK(capgen_send_cuts(&g, w[i].dir, w[i].p, w[i].n, cuts, nc,
+		REQUIRE(capgen_send_cuts(&g, w[i].dir, w[i].p, w[i].n, cuts, nc,
 				       order, no) == 0);
 	}
 	capgen_close(&g, 1);
@@ -126,14 +120,14 @@ static void build(struct capw_buf *b, int mode, const struct w *w, size_t nw,
 static void dissect(const struct capw_buf *b, int mode, struct digest *g)
 {
 	uint8_t *buf = malloc(b->len);
-	CHECK(buf != NULL);
+	REQUIRE(buf != NULL);
 	memcpy(buf, b->p, b->len);
 	struct dis_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.stream = -1;
 	cfg.port = mode == 3 ? 80 : 0;
 	struct dis d;
-	CHECK(dis_init(&d, &cfg) == 0);
+	REQUIRE(dis_init(&d, &cfg) == 0);
 	memset(&g->fmt, 0, sizeof(g->fmt));
 	g->fmt.preview = 24;
 	g->fmt.t0.sec = 1700000000; /* capgen's first packet: short times */
@@ -150,10 +144,10 @@ static void dissect(const struct capw_buf *b, int mode, struct digest *g)
 			break;
 		off += (size_t)rc;
 		if (p.data != NULL)
-			CHECK(dis_packet(&d, &p, on_event, g) == 0);
+			REQUIRE(dis_packet(&d, &p, on_event, g) == 0);
 	}
 	dis_finish(&d, on_event, g);
-	CHECK(d.tcpr.total == 0);
+	REQUIRE(d.tcpr.total == 0);
 	dis_free(&d);
 	free(buf);
 }
@@ -189,8 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct digest a, b;
 	dissect(&one, mode, &a);
 	dissect(&many, mode, &b);
-	CHECK(a.events == b.events);
-	CHECK(a.h == b.h);
+	REQUIRE(a.events == b.events);
+	REQUIRE(a.h == b.h);
 	capw_buf_free(&one);
 	capw_buf_free(&many);
 	return 0;

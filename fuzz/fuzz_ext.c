@@ -16,12 +16,6 @@
 #include "fuzz.h"
 #include "wsp_err.h"
 
-#define REQUIRE(c)               \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 #define MAXE 8
 
 static int inside(const char *base, size_t n, const char *p, size_t len)

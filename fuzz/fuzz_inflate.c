@@ -41,12 +41,6 @@
 #include "pmd.h"
 #include "wsp_err.h"
 
-#define REQUIRE(c)               \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 #define MAX_OUT ((size_t)1 << 20)
 
 static uint64_t next(uint64_t *s)

@@ -52,12 +52,6 @@
 #include "lcase.h"
 #include "wsp_err.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 /* Small enough that one input runs in milliseconds under ASan (the hook
  * charges every 1000 VM instructions), large enough that every case file
  * of cases/ loads. */
@@ -112,7 +106,7 @@ static int ref_match(const char *p, const char *s)
 	size_t np = strlen(p), ns = strlen(s);
 	/* row[j]: p[0..i) matches s[0..j) */
 	unsigned char *row = calloc(ns + 1, 1), *nxt = calloc(ns + 1, 1);
-	CHECK(row != NULL && nxt != NULL);
+	REQUIRE(row != NULL && nxt != NULL);
 	row[0] = 1;
 	for (size_t i = 0; i < np; i++) {
 		memset(nxt, 0, ns + 1);
@@ -134,7 +128,7 @@ static int ref_match(const char *p, const char *s)
 
 static void check_match(const char *p, const char *s)
 {
-	CHECK(lcase_pattern_match(p, s) == ref_match(p, s));
+	REQUIRE(lcase_pattern_match(p, s) == ref_match(p, s));
 }
 
 static int qcmp(const void *x, const void *y)
@@ -145,19 +139,19 @@ static int qcmp(const void *x, const void *y)
 static void check_order(const char **ids, size_t n, int numeric)
 {
 	for (size_t i = 0; i < n; i++)
-		CHECK(lcase_id_cmp(ids[i], ids[i]) == 0);
+		REQUIRE(lcase_id_cmp(ids[i], ids[i]) == 0);
 	qsort(ids, n, sizeof(*ids), qcmp);
 	for (size_t i = 0; i + 1 < n; i++) {
 		int c = lcase_id_cmp(ids[i], ids[i + 1]);
-		CHECK(c <= 0);
-		CHECK(sign(lcase_id_cmp(ids[i + 1], ids[i])) == -sign(c));
+		REQUIRE(c <= 0);
+		REQUIRE(sign(lcase_id_cmp(ids[i + 1], ids[i])) == -sign(c));
 		if (numeric)
-			CHECK(sign(c) == ref_id_cmp(ids[i], ids[i + 1]));
+			REQUIRE(sign(c) == ref_id_cmp(ids[i], ids[i + 1]));
 	}
 	/* Transitivity through the sorted order: the first is never after
 	 * the last. */
 	if (n > 1)
-		CHECK(lcase_id_cmp(ids[0], ids[n - 1]) <= 0);
+		REQUIRE(lcase_id_cmp(ids[0], ids[n - 1]) <= 0);
 }
 
 static int stub_method(lua_State *L)
@@ -188,27 +182,27 @@ static int make_stub(lua_State *L)
 static void check_err_line(const char *err)
 {
 	size_t n = strlen(err);
-	CHECK(n > 0);
-	CHECK(strchr(err, '\n') == NULL);
+	REQUIRE(n > 0);
+	REQUIRE(strchr(err, '\n') == NULL);
 }
 
 static void check_meta(const struct lcase_file *f, const struct lcase_meta *m)
 {
 	size_t n = strlen(m->id);
-	CHECK(n > 0 && n < LCASE_ID_MAX);
-	CHECK(is_digit(m->id[0]) && is_digit(m->id[n - 1]));
+	REQUIRE(n > 0 && n < LCASE_ID_MAX);
+	REQUIRE(is_digit(m->id[0]) && is_digit(m->id[n - 1]));
 	for (size_t i = 0; i < n; i++)
-		CHECK(is_digit(m->id[i]) ||
+		REQUIRE(is_digit(m->id[i]) ||
 		      (m->id[i] == '.' && m->id[i + 1] != '.'));
-	CHECK(lcase_find(f, m->id) == m);
-	CHECK(m->title != NULL);
-	CHECK(m->nreqs <= LCASE_MAX_REQS);
+	REQUIRE(lcase_find(f, m->id) == m);
+	REQUIRE(m->title != NULL);
+	REQUIRE(m->nreqs <= LCASE_MAX_REQS);
 	for (size_t i = 0; i < m->nreqs; i++)
-		CHECK(strncmp(m->reqs[i], "R6455-", 6) == 0 ||
+		REQUIRE(strncmp(m->reqs[i], "R6455-", 6) == 0 ||
 		      strncmp(m->reqs[i], "R7692-", 6) == 0);
-	CHECK(m->roles >= 1 &&
+	REQUIRE(m->roles >= 1 &&
 	      m->roles <= (LCASE_ROLE_SERVER | LCASE_ROLE_CLIENT));
-	CHECK(m->run_ref != LUA_NOREF && m->run_ref != LUA_REFNIL);
+	REQUIRE(m->run_ref != LUA_NOREF && m->run_ref != LUA_REFNIL);
 }
 
 /* The first line, minus a leading "--", cut at NUL and at MAX_PAT bytes. */
@@ -226,12 +220,12 @@ static void check_ids(const struct lcase_file *f, const char *pat)
 {
 	size_t n = f->ncases < MAX_IDS ? f->ncases : MAX_IDS;
 	const char **ids = malloc((n + 1) * sizeof(*ids));
-	CHECK(ids != NULL);
+	REQUIRE(ids != NULL);
 	for (size_t i = 0; i < n; i++) {
 		const char *id = f->cases[i].id;
 		ids[i] = id;
-		CHECK(lcase_pattern_match(id, id));
-		CHECK(lcase_pattern_match("*", id));
+		REQUIRE(lcase_pattern_match(id, id));
+		REQUIRE(lcase_pattern_match("*", id));
 		check_match(pat, id);
 		/* The id with one component replaced by '*'. */
 		char p[LCASE_ID_MAX + 2];
@@ -306,7 +300,7 @@ static const char diff_script[] =
 static lua_State *diff_state(int bounded)
 {
 	lua_State *L = luaL_newstate();
-	CHECK(L != NULL);
+	REQUIRE(L != NULL);
 	luaL_openlibs(L);
 	if (bounded) {
 		struct lbound_host h;
@@ -315,8 +309,8 @@ static lua_State *diff_state(int bounded)
 		h.steps_per_byte = 0;
 		lbound_install(L, &h);
 	}
-	CHECK(luaL_loadstring(L, diff_script) == LUA_OK);
-	CHECK(lua_pcall(L, 0, 1, 0) == LUA_OK);
+	REQUIRE(luaL_loadstring(L, diff_script) == LUA_OK);
+	REQUIRE(lua_pcall(L, 0, 1, 0) == LUA_OK);
 	lua_setglobal(L, "diff");
 	return L;
 }
@@ -333,7 +327,7 @@ static const char *diff_run(lua_State *L, const char *s, size_t ls,
 	lua_pushlstring(L, p, lp);
 	lua_pushlstring(L, r, lr);
 	lua_pushinteger(L, init);
-	CHECK(lua_pcall(L, 4, 2, 0) == LUA_OK);
+	REQUIRE(lua_pcall(L, 4, 2, 0) == LUA_OK);
 	*skip = lua_toboolean(L, -1);
 	return lua_tolstring(L, -2, len);
 }
@@ -383,12 +377,12 @@ static void check_patterns(const uint8_t *data, size_t size)
 	size_t na, nb;
 	int skip, ref_skip;
 	const char *a = diff_run(ours, s, ls, p, lp, r, lr, init, &na, &skip);
-	CHECK(a != NULL);
+	REQUIRE(a != NULL);
 	if (!skip) {
 		const char *b = diff_run(ref, s, ls, p, lp, r, lr, init, &nb,
 					 &ref_skip);
-		CHECK(b != NULL && !ref_skip);
-		CHECK(na == nb && memcmp(a, b, na) == 0);
+		REQUIRE(b != NULL && !ref_skip);
+		REQUIRE(na == nb && memcmp(a, b, na) == 0);
 	}
 	lua_close(ref);
 	lua_close(ours);
@@ -411,12 +405,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = lcase_load_buffer(&f, "fuzz.lua", buf, size, &lim, err,
 				   sizeof(err));
 	free(buf);
-	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
+	REQUIRE(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
 
 	char pat[MAX_PAT + 1];
 	first_line(data, size, pat);
-	CHECK(lcase_id_cmp(pat, pat) == 0);
-	CHECK(lcase_pattern_match("*", pat));
+	REQUIRE(lcase_id_cmp(pat, pat) == 0);
+	REQUIRE(lcase_pattern_match("*", pat));
 	check_match(pat, pat);
 
 	if (rc != 0) {
@@ -424,7 +418,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lcase_file_free(&f);
 		return 0;
 	}
-	CHECK(f.ncases >= 1);
+	REQUIRE(f.ncases >= 1);
 	for (size_t i = 0; i < f.ncases; i++)
 		check_meta(&f, &f.cases[i]);
 	check_ids(&f, pat);
@@ -441,10 +435,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		err[0] = '\0';
 		int crc = lcase_call(&f, m, 0, err, sizeof(err));
-		CHECK(crc == 0 || crc == WSP_E_INVAL);
+		REQUIRE(crc == 0 || crc == WSP_E_INVAL);
 		if (crc != 0) {
 			check_err_line(err);
-			CHECK(strncmp(err, "case ", 5) == 0);
+			REQUIRE(strncmp(err, "case ", 5) == 0);
 		}
 		lua_settop(f.L, 0);
 	}

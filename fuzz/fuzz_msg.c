@@ -16,16 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "msg.h"
 #include "wsp_err.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -76,20 +69,20 @@ static void on_event(const struct msg_event *e, void *user)
 {
 	struct dig *d = user;
 	/* Strict: the violation is the last event ever. */
-	CHECK(!(d->strict && d->nviol > 0));
-	CHECK(e->hdr != NULL);
+	REQUIRE(!(d->strict && d->nviol > 0));
+	REQUIRE(e->hdr != NULL);
 	if (e->type == MSG_EV_DATA) {
-		CHECK(e->len == 0 || e->data != NULL);
-		CHECK(e->first == (e->offset == 0 &&
+		REQUIRE(e->len == 0 || e->data != NULL);
+		REQUIRE(e->first == (e->offset == 0 &&
 				   !(d->have_msg && d->cur_msg == e->message)));
 		if (!d->have_msg || d->cur_msg != e->message) {
-			CHECK(e->first);
+			REQUIRE(e->first);
 			d->have_msg = 1;
 			d->cur_msg = e->message;
 			d->next_off = 0;
 			d->msg_hash = 0xcbf29ce484222325ull;
 		}
-		CHECK(e->offset == d->next_off);
+		REQUIRE(e->offset == d->next_off);
 		d->next_off += e->len;
 		d->msg_hash = fnv(d->msg_hash, e->data, e->len);
 		if (d->pend && d->pmsg == e->message) {
@@ -129,11 +122,11 @@ static void on_event(const struct msg_event *e, void *user)
 		uint64_t hh = d->have_msg && d->cur_msg == e->message
 				      ? d->msg_hash
 				      : 0xcbf29ce484222325ull;
-		CHECK(e->size == got);
+		REQUIRE(e->size == got);
 		if (e->data != NULL) {
-			CHECK(e->len == e->size && !e->truncated &&
+			REQUIRE(e->len == e->size && !e->truncated &&
 			      !e->aborted);
-			CHECK(fnv(0xcbf29ce484222325ull, e->data, e->len) == hh);
+			REQUIRE(fnv(0xcbf29ce484222325ull, e->data, e->len) == hh);
 		}
 		d->have_msg = 0;
 		h = mix(h, e->message);
@@ -146,9 +139,9 @@ static void on_event(const struct msg_event *e, void *user)
 		break;
 	}
 	case MSG_EV_CONTROL:
-		CHECK(e->len <= MSG_CTRL_MAX);
-		CHECK(e->truncated == (e->size > MSG_CTRL_MAX));
-		CHECK(e->len == (e->truncated ? MSG_CTRL_MAX : e->size));
+		REQUIRE(e->len <= MSG_CTRL_MAX);
+		REQUIRE(e->truncated == (e->size > MSG_CTRL_MAX));
+		REQUIRE(e->len == (e->truncated ? MSG_CTRL_MAX : e->size));
 		h = mix(h, e->opcode);
 		h = mix(h, e->code);
 		h = mix(h, (uint64_t)e->close.has_code);
@@ -156,7 +149,7 @@ static void on_event(const struct msg_event *e, void *user)
 		h = mix(h, fnv(1, e->data, e->len));
 		break;
 	case MSG_EV_VIOLATION:
-		CHECK(e->code < 0 && e->req != NULL);
+		REQUIRE(e->code < 0 && e->req != NULL);
 		d->nviol++;
 		h = mix(h, (uint64_t)(int64_t)e->code);
 		h = mix(h, e->offset);
@@ -184,11 +177,11 @@ static struct result run(const struct msg_config *cfg0, const uint8_t *in,
 	if (cfg.reasm_buf != NULL)
 		cfg.reasm_buf = rbuf;
 	uint8_t *p = malloc(n > 0 ? n : 1);
-	CHECK(p != NULL);
+	REQUIRE(p != NULL);
 	if (n > 0)
 		memcpy(p, in, n);
 	struct msg_decoder m;
-	CHECK(msg_init(&m, &cfg) == 0);
+	REQUIRE(msg_init(&m, &cfg) == 0);
 	struct dig d;
 	memset(&d, 0, sizeof(d));
 	d.strict = cfg.strict;
@@ -209,23 +202,23 @@ static struct result run(const struct msg_config *cfg0, const uint8_t *in,
 		}
 		size_t used = 0;
 		int rc = msg_feed(&m, p + i, k, &used, on_event, &d);
-		CHECK(used <= k);
+		REQUIRE(used <= k);
 		r.consumed += used;
 		if (rc != 0) {
-			CHECK(cfg.strict || rc == WSP_E_NOMEM);
+			REQUIRE(cfg.strict || rc == WSP_E_NOMEM);
 			r.rc = rc;
 			/* Stopped: nothing more is taken or reported. */
 			uint64_t nev = d.nev;
-			CHECK(msg_feed(&m, p + i, k, &used, on_event, &d) == rc);
-			CHECK(used == 0 && d.nev == nev);
+			REQUIRE(msg_feed(&m, p + i, k, &used, on_event, &d) == rc);
+			REQUIRE(used == 0 && d.nev == nev);
 			break;
 		}
-		CHECK(used == k);
+		REQUIRE(used == k);
 		i += k;
 	}
 	r.finish_rc = msg_finish(&m, on_event, &d);
 	flush(&d);
-	CHECK(r.rc == 0 || d.nviol == 1 || r.rc == WSP_E_NOMEM);
+	REQUIRE(r.rc == 0 || d.nviol == 1 || r.rc == WSP_E_NOMEM);
 	r.h = d.h;
 	r.nev = d.nev;
 	msg_free(&m);
@@ -264,16 +257,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.strict = strict;
 		struct result a = run(&cfg, in, n, 0, sched);
 		struct result b = run(&cfg, in, n, 1, sched);
-		CHECK(a.rc == b.rc && a.finish_rc == b.finish_rc &&
+		REQUIRE(a.rc == b.rc && a.finish_rc == b.finish_rc &&
 		      a.consumed == b.consumed && a.h == b.h && a.nev == b.nev);
 		if (n <= 256) {
 			struct result c = run(&cfg, in, n, 2, sched);
-			CHECK(a.rc == c.rc && a.finish_rc == c.finish_rc &&
+			REQUIRE(a.rc == c.rc && a.finish_rc == c.finish_rc &&
 			      a.consumed == c.consumed && a.h == c.h &&
 			      a.nev == c.nev);
 		}
 		if (!strict)
-			CHECK(a.rc == 0 && a.consumed == n);
+			REQUIRE(a.rc == 0 && a.consumed == n);
 	}
 	return 0;
 }

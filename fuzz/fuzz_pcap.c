@@ -20,12 +20,6 @@
 #include "fuzz.h"
 #include "wsp_err.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -53,11 +47,11 @@ static void on_event(const struct dis_event *ev, void *user)
 	struct disfmt_opts j = *o;
 	j.json = 1;
 	size_t n = disfmt_event(o, ev, line, sizeof(line));
-	CHECK(n <= sizeof(line));
+	REQUIRE(n <= sizeof(line));
 	n = disfmt_event(&j, ev, line, sizeof(line));
-	CHECK(n <= sizeof(line));
+	REQUIRE(n <= sizeof(line));
 	if (ev->type == DIS_EV_FRAME)
-		CHECK(ev->frame.len <= 64 && ev->frame.received <= ev->frame.hdr.payload_len);
+		REQUIRE(ev->frame.len <= 64 && ev->frame.received <= ev->frame.hdr.payload_len);
 }
 
 /* Reads buf[0..size) with the visible part growing by chunks from seed;
@@ -86,7 +80,7 @@ static uint64_t read_chunked(uint8_t *buf, size_t size, uint64_t seed,
 			*end_rc = rc;
 			return h;
 		}
-		CHECK(need > avail - start && need <= CAP_MAX_RECORD);
+		REQUIRE(need > avail - start && need <= CAP_MAX_RECORD);
 		if (avail == size) {
 			*end_rc = cap_end(&r, buf + start, avail - start);
 			return h;
@@ -108,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t *a = malloc(size + 1);
 	uint8_t *b = malloc(size + 1);
-	CHECK(a != NULL && b != NULL);
+	REQUIRE(a != NULL && b != NULL);
 	memcpy(a, data, size);
 	memcpy(b, data, size);
 
@@ -118,9 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t seed = size > 0 ? fnv(0x9E37, data, size < 8 ? size : 8) | 1 : 1;
 	uint64_t h_whole = read_chunked(a, size, 0, &rc_whole, &n_whole);
 	uint64_t h_chunk = read_chunked(b, size, seed, &rc_chunk, &n_chunk);
-	CHECK(rc_whole == rc_chunk);
-	CHECK(n_whole == n_chunk);
-	CHECK(h_whole == h_chunk);
+	REQUIRE(rc_whole == rc_chunk);
+	REQUIRE(n_whole == n_chunk);
+	REQUIRE(h_whole == h_chunk);
 	free(b);
 
 	/* The dissector over every packet. */
@@ -132,9 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fmt.preview = 32;
 	fmt.hex = 1;
 	struct dis d;
-	CHECK(dis_init(&d, &cfg) == 0);
+	REQUIRE(dis_init(&d, &cfg) == 0);
 	disfuzz_run(&d, a, size, &fmt, on_event, &fmt);
-	CHECK(d.tcpr.total == 0);
+	REQUIRE(d.tcpr.total == 0);
 	dis_free(&d);
 	free(a);
 	return 0;

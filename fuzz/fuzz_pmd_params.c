@@ -26,12 +26,6 @@
 #include "pmd.h"
 #include "wsp_err.h"
 
-#define REQUIRE(c)               \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 #define MAXE 8
 
 static void agreed_ok(const struct pmd_agreed *a)

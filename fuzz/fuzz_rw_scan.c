@@ -30,12 +30,6 @@
 #include "res_wire.h"
 #include "wsp.h"
 
-#define REQUIRE(c)               \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 #define MAX_ITEMS 4096
 
 struct fold {

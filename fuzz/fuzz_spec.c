@@ -32,12 +32,6 @@
 #include "spec.h"
 #include "wsp_err.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 static int same_str(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
@@ -58,29 +52,29 @@ static int same_list(char *const *a, size_t na, char *const *b, size_t nb)
 static void same_client(const struct spec_client *a,
 			const struct spec_client *b)
 {
-	CHECK(same_str(a->outdir, b->outdir));
-	CHECK(a->nservers == b->nservers);
+	REQUIRE(same_str(a->outdir, b->outdir));
+	REQUIRE(a->nservers == b->nservers);
 	for (size_t i = 0; i < a->nservers; i++) {
-		CHECK(same_str(a->servers[i].agent, b->servers[i].agent));
-		CHECK(same_str(a->servers[i].url, b->servers[i].url));
+		REQUIRE(same_str(a->servers[i].agent, b->servers[i].agent));
+		REQUIRE(same_str(a->servers[i].url, b->servers[i].url));
 	}
-	CHECK(same_list(a->cases, a->ncases, b->cases, b->ncases));
-	CHECK(same_list(a->exclude, a->nexclude, b->exclude, b->nexclude));
-	CHECK(a->nagent_excludes == b->nagent_excludes);
+	REQUIRE(same_list(a->cases, a->ncases, b->cases, b->ncases));
+	REQUIRE(same_list(a->exclude, a->nexclude, b->exclude, b->nexclude));
+	REQUIRE(a->nagent_excludes == b->nagent_excludes);
 	for (size_t i = 0; i < a->nagent_excludes; i++) {
 		const struct spec_agent_exclude *x = &a->agent_excludes[i];
 		const struct spec_agent_exclude *y = &b->agent_excludes[i];
-		CHECK(same_str(x->agent_pattern, y->agent_pattern));
-		CHECK(same_list(x->cases, x->ncases, y->cases, y->ncases));
+		REQUIRE(same_str(x->agent_pattern, y->agent_pattern));
+		REQUIRE(same_list(x->cases, x->ncases, y->cases, y->ncases));
 	}
 }
 
 static json_t *str_array(char *const *v, size_t n)
 {
 	json_t *a = json_array();
-	CHECK(a != NULL);
+	REQUIRE(a != NULL);
 	for (size_t i = 0; i < n; i++)
-		CHECK(json_array_append_new(a, json_string(v[i])) == 0);
+		REQUIRE(json_array_append_new(a, json_string(v[i])) == 0);
 	return a;
 }
 
@@ -88,34 +82,34 @@ static json_t *str_array(char *const *v, size_t n)
 static char *client_to_json(const struct spec_client *sc)
 {
 	json_t *root = json_object();
-	CHECK(root != NULL);
+	REQUIRE(root != NULL);
 	if (sc->outdir != NULL)
-		CHECK(json_object_set_new(root, "outdir",
+		REQUIRE(json_object_set_new(root, "outdir",
 					  json_string(sc->outdir)) == 0);
 	json_t *servers = json_array();
-	CHECK(servers != NULL);
+	REQUIRE(servers != NULL);
 	for (size_t i = 0; i < sc->nservers; i++) {
 		json_t *s = json_pack("{s:s, s:s}", "agent",
 				      sc->servers[i].agent, "url",
 				      sc->servers[i].url);
-		CHECK(s != NULL);
-		CHECK(json_array_append_new(servers, s) == 0);
+		REQUIRE(s != NULL);
+		REQUIRE(json_array_append_new(servers, s) == 0);
 	}
-	CHECK(json_object_set_new(root, "servers", servers) == 0);
-	CHECK(json_object_set_new(root, "cases",
+	REQUIRE(json_object_set_new(root, "servers", servers) == 0);
+	REQUIRE(json_object_set_new(root, "cases",
 				  str_array(sc->cases, sc->ncases)) == 0);
-	CHECK(json_object_set_new(root, "exclude-cases",
+	REQUIRE(json_object_set_new(root, "exclude-cases",
 				  str_array(sc->exclude, sc->nexclude)) == 0);
 	json_t *eac = json_object();
-	CHECK(eac != NULL);
+	REQUIRE(eac != NULL);
 	for (size_t i = 0; i < sc->nagent_excludes; i++) {
 		const struct spec_agent_exclude *x = &sc->agent_excludes[i];
-		CHECK(json_object_set_new(eac, x->agent_pattern,
+		REQUIRE(json_object_set_new(eac, x->agent_pattern,
 					  str_array(x->cases, x->ncases)) == 0);
 	}
-	CHECK(json_object_set_new(root, "exclude-agent-cases", eac) == 0);
+	REQUIRE(json_object_set_new(root, "exclude-agent-cases", eac) == 0);
 	char *text = json_dumps(root, JSON_COMPACT);
-	CHECK(text != NULL);
+	REQUIRE(text != NULL);
 	json_decref(root);
 	return text;
 }
@@ -125,23 +119,23 @@ static void check_select(const struct spec_client *sc, const char *agent)
 	struct run_select sel;
 	memset(&sel, 0, sizeof(sel));
 	spec_agent_select(sc, agent, &sel);
-	CHECK(sel.ninclude == 0 && sel.nexclude <= RUN_MAX_PATTERNS);
+	REQUIRE(sel.ninclude == 0 && sel.nexclude <= RUN_MAX_PATTERNS);
 	size_t k = 0;
 	for (size_t i = 0; i < sc->nagent_excludes; i++) {
 		const struct spec_agent_exclude *x = &sc->agent_excludes[i];
 		if (!lcase_pattern_match(x->agent_pattern, agent))
 			continue;
 		for (size_t j = 0; j < x->ncases && k < RUN_MAX_PATTERNS; j++)
-			CHECK(sel.exclude[k++] == x->cases[j]);
+			REQUIRE(sel.exclude[k++] == x->cases[j]);
 	}
-	CHECK(k == sel.nexclude);
+	REQUIRE(k == sel.nexclude);
 }
 
 /* An exactly-sized writable copy of the input (ASan catches overreads). */
 static char *input_copy(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size > 0 ? size : 1);
-	CHECK(buf != NULL);
+	REQUIRE(buf != NULL);
 	if (size > 0)
 		memcpy(buf, data, size);
 	return buf;
@@ -151,9 +145,9 @@ static char *input_copy(const uint8_t *data, size_t size)
  * error. */
 static void check_rc(int rc, const char *err)
 {
-	CHECK(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
+	REQUIRE(rc == 0 || rc == WSP_E_INVAL || rc == WSP_E_NOMEM);
 	if (rc != 0)
-		CHECK(err[0] != '\0');
+		REQUIRE(err[0] != '\0');
 }
 
 static int client_load(struct spec_client *sc, const uint8_t *data,
@@ -166,7 +160,7 @@ static int client_load(struct spec_client *sc, const uint8_t *data,
 	free(buf);
 	check_rc(rc, err);
 	if (rc != 0)
-		CHECK(strchr(err, '\n') == NULL);
+		REQUIRE(strchr(err, '\n') == NULL);
 	return rc;
 }
 
@@ -176,24 +170,24 @@ static void fuzz_client(const uint8_t *data, size_t size)
 	char ea[256], eb[256];
 	int ra = client_load(&a, data, size, ea, sizeof(ea));
 	int rb = client_load(&b, data, size, eb, sizeof(eb));
-	CHECK(ra == rb);
+	REQUIRE(ra == rb);
 	if (ra != 0) {
-		CHECK(strcmp(ea, eb) == 0);
+		REQUIRE(strcmp(ea, eb) == 0);
 	} else {
 		same_client(&a, &b);
-		CHECK(a.nservers >= 1);
-		CHECK(a.ncases <= RUN_MAX_PATTERNS);
-		CHECK(a.nexclude <= RUN_MAX_PATTERNS);
+		REQUIRE(a.nservers >= 1);
+		REQUIRE(a.ncases <= RUN_MAX_PATTERNS);
+		REQUIRE(a.nexclude <= RUN_MAX_PATTERNS);
 		for (size_t i = 0; i < a.nservers; i++) {
-			CHECK(a.servers[i].url != NULL);
-			CHECK(a.servers[i].agent != NULL);
+			REQUIRE(a.servers[i].url != NULL);
+			REQUIRE(a.servers[i].agent != NULL);
 			check_select(&a, a.servers[i].agent);
 		}
 		for (size_t i = 0; i < a.nagent_excludes; i++)
-			CHECK(a.agent_excludes[i].ncases <= RUN_MAX_PATTERNS);
+			REQUIRE(a.agent_excludes[i].ncases <= RUN_MAX_PATTERNS);
 		char *text = client_to_json(&a);
 		struct spec_client c;
-		CHECK(client_load(&c, (const uint8_t *)text, strlen(text), eb,
+		REQUIRE(client_load(&c, (const uint8_t *)text, strlen(text), eb,
 				  sizeof(eb)) == 0);
 		same_client(&a, &c);
 		spec_client_free(&c);
@@ -206,24 +200,24 @@ static void fuzz_client(const uint8_t *data, size_t size)
 static void same_server(const struct run_server_spec *a,
 			const struct run_server_spec *b)
 {
-	CHECK(a->has_url == b->has_url);
-	CHECK(strcmp(a->host, b->host) == 0);
-	CHECK(a->port == b->port && a->secure == b->secure);
-	CHECK(same_str(a->outdir, b->outdir));
-	CHECK(same_str(a->key, b->key) && same_str(a->cert, b->cert));
-	CHECK(same_list(a->cases, a->ncases, b->cases, b->ncases));
-	CHECK(same_list(a->exclude, a->nexclude, b->exclude, b->nexclude));
-	CHECK(same_list(a->protocols, a->nprotocols, b->protocols,
+	REQUIRE(a->has_url == b->has_url);
+	REQUIRE(strcmp(a->host, b->host) == 0);
+	REQUIRE(a->port == b->port && a->secure == b->secure);
+	REQUIRE(same_str(a->outdir, b->outdir));
+	REQUIRE(same_str(a->key, b->key) && same_str(a->cert, b->cert));
+	REQUIRE(same_list(a->cases, a->ncases, b->cases, b->ncases));
+	REQUIRE(same_list(a->exclude, a->nexclude, b->exclude, b->nexclude));
+	REQUIRE(same_list(a->protocols, a->nprotocols, b->protocols,
 			b->nprotocols));
-	CHECK(a->nagent_rules == b->nagent_rules);
+	REQUIRE(a->nagent_rules == b->nagent_rules);
 	for (size_t i = 0; i < a->nagent_rules; i++) {
 		const struct run_server_agent_rule *x = &a->agent_rules[i];
 		const struct run_server_agent_rule *y = &b->agent_rules[i];
-		CHECK(same_str(x->agent, y->agent));
-		CHECK(same_list((char *const *)x->cases, x->ncases,
+		REQUIRE(same_str(x->agent, y->agent));
+		REQUIRE(same_list((char *const *)x->cases, x->ncases,
 				(char *const *)y->cases, y->ncases));
 	}
-	CHECK(a->max_message == b->max_message);
+	REQUIRE(a->max_message == b->max_message);
 }
 
 static int server_parse(struct run_server_spec *sp, const uint8_t *data,
@@ -239,7 +233,7 @@ static int server_parse(struct run_server_spec *sp, const uint8_t *data,
 		/* One line: values quoted from the file lose their control
 		 * bytes (agent names, URLs, jansson's excerpts). */
 		for (const char *p = err; *p != '\0'; p++)
-			CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+			REQUIRE((unsigned char)*p >= 0x20 && *p != 0x7f);
 	}
 	return rc;
 }
@@ -250,19 +244,19 @@ static void fuzz_server(const uint8_t *data, size_t size)
 	char ea[256], eb[256];
 	int ra = server_parse(&a, data, size, ea, sizeof(ea));
 	int rb = server_parse(&b, data, size, eb, sizeof(eb));
-	CHECK(ra == rb);
+	REQUIRE(ra == rb);
 	if (ra != 0) {
-		CHECK(strcmp(ea, eb) == 0);
+		REQUIRE(strcmp(ea, eb) == 0);
 	} else {
 		same_server(&a, &b);
-		CHECK(memchr(a.host, '\0', sizeof(a.host)) != NULL);
-		CHECK((a.key == NULL) == (a.cert == NULL));
+		REQUIRE(memchr(a.host, '\0', sizeof(a.host)) != NULL);
+		REQUIRE((a.key == NULL) == (a.cert == NULL));
 		if (a.has_url) {
-			CHECK(a.port != 0 && a.host[0] != '\0');
-			CHECK(!a.secure || a.key != NULL);
+			REQUIRE(a.port != 0 && a.host[0] != '\0');
+			REQUIRE(!a.secure || a.key != NULL);
 		}
-		CHECK(a.ncases <= RUN_MAX_PATTERNS);
-		CHECK(a.nexclude <= RUN_MAX_PATTERNS);
+		REQUIRE(a.ncases <= RUN_MAX_PATTERNS);
+		REQUIRE(a.nexclude <= RUN_MAX_PATTERNS);
 	}
 	run_server_spec_free(&a);
 	run_server_spec_free(&b);

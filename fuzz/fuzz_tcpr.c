@@ -28,12 +28,6 @@
 #include "tcpr.h"
 #include "wsp_err.h"
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
 static const uint32_t isn[2] = {1000u, 0xFFFFFF00u};
 
 static uint8_t truth(int dir, uint32_t k)
@@ -53,33 +47,33 @@ static void on_ev(const struct tcpr_event *ev, void *user)
 {
 	struct state *s = user;
 	uint64_t si = ev->conn->stream;
-	CHECK(si < 64);
+	REQUIRE(si < 64);
 	int d = ev->dir;
 	switch (ev->type) {
 	case TCPR_EV_DATA: {
-		CHECK(ev->len > 0 && ev->offset == s->next[si][d]);
+		REQUIRE(ev->len > 0 && ev->offset == s->next[si][d]);
 		/* Which true direction sent it: the conn's endpoint port. */
 		int td = ev->conn->port[d] == 50000 ? 0 : 1;
 		uint32_t base = ev->conn->h[d].base;
 		for (size_t i = 0; i < ev->len; i++) {
 			uint32_t k = base - (isn[td] + 1u) +
 				     (uint32_t)(ev->offset + i);
-			CHECK(ev->data[i] == truth(td, k));
+			REQUIRE(ev->data[i] == truth(td, k));
 		}
 		s->next[si][d] += ev->len;
 		break;
 	}
 	case TCPR_EV_GAP:
-		CHECK(ev->gap > 0 && ev->offset == s->next[si][d]);
+		REQUIRE(ev->gap > 0 && ev->offset == s->next[si][d]);
 		s->next[si][d] += ev->gap;
 		break;
 	case TCPR_EV_CLOSE:
-		CHECK(tcpr_held(ev->conn, 0) == 0 && tcpr_held(ev->conn, 1) == 0);
+		REQUIRE(tcpr_held(ev->conn, 0) == 0 && tcpr_held(ev->conn, 1) == 0);
 		break;
 	default:
 		break;
 	}
-	CHECK(s->t->total <= s->t->cfg.max_total);
+	REQUIRE(s->t->total <= s->t->cfg.max_total);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -91,9 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_open = 4;
 	cfg.max_closed = 4;
 	struct tcpr t;
-	CHECK(tcpr_init(&t, &cfg) == 0);
+	REQUIRE(tcpr_init(&t, &cfg) == 0);
 	struct state *s = calloc(1, sizeof(*s));
-	CHECK(s != NULL);
+	REQUIRE(s != NULL);
 	s->t = &t;
 	uint8_t buf[256];
 	for (size_t i = 0; i + 5 <= size && t.streams < 60; i += 5) {
@@ -133,17 +127,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			buf[k] = truth(dir, off + (uint32_t)k);
 		/* An exactly-sized copy, so ASan sees any over-read. */
 		uint8_t *pl = malloc(len - lost + 1);
-		CHECK(pl != NULL);
+		REQUIRE(pl != NULL);
 		memcpy(pl, buf, len - lost);
 		p.payload = pl;
 		p.caplen = (uint32_t)(len - lost);
 		p.len = (uint32_t)len;
-		CHECK(tcpr_packet(&t, &p, on_ev, s) == 0);
+		REQUIRE(tcpr_packet(&t, &p, on_ev, s) == 0);
 		free(pl);
-		CHECK(t.total <= cfg.max_total);
+		REQUIRE(t.total <= cfg.max_total);
 	}
 	tcpr_finish(&t, on_ev, s);
-	CHECK(t.total == 0 && t.open.n == 0);
+	REQUIRE(t.total == 0 && t.open.n == 0);
 	tcpr_free(&t);
 	free(s);
 	return 0;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "wsf.h"
 
 #if defined(__clang__)
@@ -24,12 +25,6 @@
 #else
 #define NO_COVERAGE
 #endif
-
-#define REQUIRE(c)                   \
-	do {                         \
-		if (!(c))            \
-			abort();     \
-	} while (0)
 
 /* Decodes buf[0..size) (a fresh copy of the input, unmasked in place).
  * The checks here are the harness's, not the decoder's: their comparisons
@@ -91,8 +86,6 @@ NO_COVERAGE static void decode(uint8_t *buf, size_t size, const struct wsf_polic
 	}
 	REQUIRE(!wsf_decoder_idle(&d) || !open);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -16,13 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "wsf.h"
-
-#define REQUIRE(c)               \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
 
 struct digest {
 	uint64_t h;  /* FNV-1a over the token stream */
@@ -137,8 +132,6 @@ static void run(const uint8_t *in, size_t n, const struct wsf_policy *p,
 	}
 	g->idle = wsf_decoder_idle(&d);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

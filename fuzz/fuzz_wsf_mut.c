@@ -27,12 +27,6 @@
 #include "wsf.h"
 #include "wsmut.h"
 
-#define REQUIRE(c)                   \
-	do {                         \
-		if (!(c))            \
-			abort();     \
-	} while (0)
-
 static void decode(uint8_t *buf, size_t size, const struct wsf_policy *p)
 {
 	struct wsf_decoder d;
