@@ -1173,6 +1173,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		return;
 	}
 	size_t plen = run_server_path_len(s.req_path);
+	int judged = 0;
 	if (untrusted != 0) {
 		/* A request over a certificate the client cannot verify. */
 		char agent[256], why[400], line[160];
@@ -1184,20 +1185,16 @@ static void serve_one(struct srv *v, struct net_conn *c)
 			 "handshake with a self-signed certificate it cannot "
 			 "verify and sent its request (GET %s)", line);
 		judge_conn(v, untrusted, 0, why, &s, agent, t0);
-		const struct srv_case *sc = NULL;
-		if (path_is(&s, plen, "/runCase"))
-			sc = lookup_case(v, s.req_path, why, sizeof(why));
-		if (sc == &v->cases[untrusted - 1]) {
-			refuse(v, &s, 1000, "judged: the untrusted certificate "
-					    "was accepted");
-			if (s.state != SESS_CLOSED)
-				sess_drop(&s);
-			sess_free(&s);
-			return;
-		}
-		/* Another request (the prediction missed): served as usual. */
+		/* Another request (the prediction missed) is served as
+		 * usual; this case's own is not played again. */
+		judged = path_is(&s, plen, "/runCase") &&
+			 lookup_case(v, s.req_path, why, sizeof(why)) ==
+				 &v->cases[untrusted - 1];
 	}
-	if (path_is(&s, plen, "/getCaseCount"))
+	if (judged)
+		refuse(v, &s, 1000, "judged: the untrusted certificate was "
+				    "accepted");
+	else if (path_is(&s, plen, "/getCaseCount"))
 		do_case_count(v, &s);
 	else if (path_is(&s, plen, "/runCase"))
 		do_run_case(v, &s);
@@ -1282,9 +1279,9 @@ int run_server(const struct run_server_opts *o, struct res_run *results,
 		}
 		v.have_tls = 1;
 		int want = 0;
-		for (size_t i = 0; i < v.ncases; i++)
-			if (v.cases[i].c->conn & LCASE_CONN_UNTRUSTED_CERT)
-				want = 1;
+		for (size_t i = 0; i < v.ncases && !want; i++)
+			want = (v.cases[i].c->conn &
+				LCASE_CONN_UNTRUSTED_CERT) != 0;
 		if (want) {
 			if (net_tls_server_init_untrusted(&v.untrusted, &v.tls,
 							  err, errlen) != 0) {

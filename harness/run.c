@@ -167,17 +167,6 @@ static void final_phase(struct run_case_ctx *ctx)
 	}
 }
 
-static int copy_reqs(struct res_case *out, const struct lcase_meta *c);
-
-void run_case_meta(struct res_case *out, const struct lcase_meta *c)
-{
-	res_set_str(&out->id, c->id);
-	res_set_str(&out->title, c->title);
-	res_set_str(&out->description, c->description);
-	res_set_str(&out->expectation, c->expectation);
-	copy_reqs(out, c);
-}
-
 static int copy_reqs(struct res_case *out, const struct lcase_meta *c)
 {
 	if (c->nreqs == 0)
@@ -191,6 +180,15 @@ static int copy_reqs(struct res_case *out, const struct lcase_meta *c)
 		out->nreqs = i + 1;
 	}
 	return 0;
+}
+
+void run_case_meta(struct res_case *out, const struct lcase_meta *c)
+{
+	res_set_str(&out->id, c->id);
+	res_set_str(&out->title, c->title);
+	res_set_str(&out->description, c->description);
+	res_set_str(&out->expectation, c->expectation);
+	copy_reqs(out, c);
 }
 
 static void describe_events(struct res_case *out, const struct sess *s)
