@@ -976,11 +976,11 @@ static int proxy_connect(struct net_conn *c, char *line, size_t cap,
 
 /* The verdict on the connection served with the untrusted certificate or
  * the refused CONNECT for case index (see struct srv): ok, with reason, and
- * the request when one came.  It is stored for the agent the request names, else for the
- * driver being served, else kept until a request names one. */
-static void judge_conn(struct srv *v, size_t index, int ok,
-			    const char *reason, const struct sess *s,
-			    const char *agent, int64_t t0)
+ * the request when one came.  It is stored for the agent the request
+ * names, else for the driver being served, else kept until a request
+ * names one. */
+static void judge_conn(struct srv *v, size_t index, int ok, const char *reason,
+		       const struct sess *s, const char *agent, int64_t t0)
 {
 	const struct lcase_meta *c = v->cases[index - 1].c;
 	struct res_case rc;
@@ -1113,9 +1113,8 @@ static void serve_one(struct srv *v, struct net_conn *c)
 					   "nor was aborted in time"
 					 : "the client aborted the TLS handshake",
 				 c->errmsg);
-			judge_conn(v, untrusted,
-					hrc != WSP_E_NET_TLS_TIMEOUT, why, NULL,
-					NULL, t0);
+			judge_conn(v, untrusted, hrc != WSP_E_NET_TLS_TIMEOUT,
+				   why, NULL, NULL, t0);
 		} else if (o->log != NULL) {
 			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer,
 				c->errmsg);
