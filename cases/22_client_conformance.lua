@@ -705,6 +705,185 @@ client_case {
   end,
 }
 
+-- 22.7: the URI the client is handed.  The driver builds each case's URL
+-- itself, so these cases need a driver that speaks wsprobe's extension of
+-- /getCaseInfo (docs/server.md): it opens the "target" the answer names
+-- (an IRI or a URI made from the case's `target` template) instead of
+-- /runCase?case=N&agent=A, and, when the client library refuses to open
+-- it, opens /runCase?case=N&agent=A&refused=WHY instead.  Every target
+-- carries via=target, so a driver that ignores the extension is told apart
+-- (UNIMPLEMENTED).
+
+-- The request target (the second word of the request line).
+local function request_target(s)
+  return (s.http_request or ""):match("^%S+%s+(%S+)") or ""
+end
+
+-- %XX escapes decoded (for showing what a driver reported).
+local function unpct(v)
+  return (v:gsub("%+", " "):gsub("%%(%x%x)", function(h)
+    return string.char(tonumber(h, 16))
+  end))
+end
+
+-- Shared start of the 22.7 cases: nil when the case was judged already
+-- (refused, or not opened through the target), else the request target.
+local function target_request(s, refused_verdict)
+  local t = request_target(s)
+  local refused = t:match("[?&]refused=([^&]*)")
+  if refused then
+    not_applicable(s, refused_verdict, "the client refused to open the "
+      .. "target: " .. unpct(refused):sub(1, 200))
+    return nil
+  end
+  if not t:find("[?&]via=target") then
+    not_applicable(s, "UNIMPLEMENTED", "the driver opened /runCase, not "
+      .. "the target /getCaseInfo names (wsprobe's extension, "
+      .. "docs/server.md)")
+    return nil
+  end
+  return t
+end
+
+-- Any byte outside printable ASCII, as "\xNN" text, or nil.
+local function non_ascii(v)
+  local b = v:match("[^\32-\126]")
+  return b and string.format("\\x%02X", b:byte()) or nil
+end
+
+client_case {
+  id = "22.7.1",
+  title = "An IRI's non-ASCII host goes out in its IDNA (punycode) form",
+  description = "/getCaseInfo hands the driver the IRI "
+    .. "{scheme}://bücher.example:{port}/runCase?... (the driver connects "
+    .. "to the server's address whatever the host); read the Host header "
+    .. "of the request, then one echo.",
+  expectation = "Host is xn--bcher-kva.example:PORT, the RFC 3492 form "
+    .. "(OK).  FAILED for raw non-ASCII bytes or another name.  "
+    .. "INFORMATIONAL when the client refuses IRIs; UNIMPLEMENTED when the "
+    .. "driver does not speak the extension.",
+  requirements = { "R6455-11.1.1-01", "R6455-11.1.2-01" },
+  target = "{scheme}://bücher.example:{port}/runCase?case={case}"
+    .. "&agent={agent}&via=target",
+  run = function(s)
+    if not target_request(s, "INFORMATIONAL") then return end
+    local host = header(s.http_request, "Host")
+    local name = host and (host:match("^([^:]*)") or host)
+    if not host then
+      s:verdict("FAILED", "no Host header")
+    elseif non_ascii(host) then
+      s:verdict("FAILED", "the Host header carries the name as raw bytes ("
+        .. non_ascii(host) .. "), not in its IDNA form")
+    elseif name:lower() ~= "xn--bcher-kva.example" then
+      s:verdict("FAILED", "Host names \"" .. name .. "\", not "
+        .. "xn--bcher-kva.example (bücher.example in IDNA form)")
+    else
+      local ok, why = echo_once(s, "idna")
+      s:verdict(ok and "OK" or "FAILED", ok and ("Host: " .. host) or why)
+      s:expect_close { by_me = true, codes = { 1000 }, clean = true }
+      s:close(1000)
+      return
+    end
+    s:open()
+    s:close(1000)
+  end,
+}
+
+-- The query text 22.7.2 hands over, and its UTF-8 percent-encoded form.
+local IRI_TEXT = "Grüße€"
+local IRI_TEXT_PCT = "Gr%C3%BC%C3%9Fe%E2%82%AC"
+
+client_case {
+  id = "22.7.2",
+  title = "An IRI's non-ASCII query goes out as percent-encoded UTF-8",
+  description = "/getCaseInfo hands the driver a URL whose query ends in "
+    .. "text=" .. IRI_TEXT .. "; read that parameter in the request line, "
+    .. "then one echo.  A request line with raw non-ASCII bytes does not "
+    .. "parse (400) and is judged by the server itself.",
+  expectation = "The request carries text=" .. IRI_TEXT_PCT .. " (hex "
+    .. "digits in either case; OK).  FAILED for raw bytes or another "
+    .. "encoding.  INFORMATIONAL when the client refuses IRIs; "
+    .. "UNIMPLEMENTED when the driver does not speak the extension.",
+  requirements = { "R6455-11.1.1-02", "R6455-11.1.2-02" },
+  target = "{scheme}://{host}/runCase?case={case}&agent={agent}"
+    .. "&via=target&text=" .. IRI_TEXT,
+  run = function(s)
+    local t = target_request(s, "INFORMATIONAL")
+    if not t then return end
+    local got = t:match("[?&]text=([^&]*)")
+    local norm = got and got:gsub("%%(%x%x)", function(h)
+      return "%" .. h:upper()
+    end)
+    if norm == IRI_TEXT_PCT then
+      local ok, why = echo_once(s, "utf-8")
+      s:verdict(ok and "OK" or "FAILED", ok and ("text=" .. got) or why)
+      s:expect_close { by_me = true, codes = { 1000 }, clean = true }
+      s:close(1000)
+      return
+    end
+    s:verdict("FAILED", got and ("text=" .. got .. " is not " .. IRI_TEXT
+      .. " as percent-encoded UTF-8 (" .. IRI_TEXT_PCT .. ")")
+      or ("no text= parameter in " .. t:sub(1, 160)))
+    s:open()
+    s:close(1000)
+  end,
+}
+
+client_case {
+  id = "22.7.3",
+  title = "A \"#\" that is data stays escaped as %23",
+  description = "/getCaseInfo hands the driver a URL whose query ends in "
+    .. "tag=%23wsprobe (a \"#\" that does not start a fragment); read "
+    .. "that parameter in the request line, then one echo.",
+  expectation = "The request carries tag=%23wsprobe (OK).  FAILED when the "
+    .. "client unescaped it (a raw \"#\") or dropped it.  INFORMATIONAL "
+    .. "when the client refuses the URL; UNIMPLEMENTED when the driver "
+    .. "does not speak the extension.",
+  requirements = { "R6455-3-03" },
+  target = "{scheme}://{host}/runCase?case={case}&agent={agent}"
+    .. "&via=target&tag=%23wsprobe",
+  run = function(s)
+    local t = target_request(s, "INFORMATIONAL")
+    if not t then return end
+    local got = t:match("[?&]tag=([^&]*)")
+    if got == "%23wsprobe" then
+      local ok, why = echo_once(s, "%23")
+      s:verdict(ok and "OK" or "FAILED", ok and "tag=%23wsprobe" or why)
+      s:expect_close { by_me = true, codes = { 1000 }, clean = true }
+      s:close(1000)
+      return
+    end
+    s:verdict("FAILED", t:find("#", 1, true)
+      and ("a raw \"#\" in the request target: " .. t:sub(1, 160))
+      or ("tag=%23wsprobe is not in " .. t:sub(1, 160)))
+    s:open()
+    s:close(1000)
+  end,
+}
+
+-- 22.8: one connection CONNECTING at a time.
+client_case {
+  id = "22.8.1",
+  title = "Two connections asked for at once: the second waits",
+  description = "/getCaseInfo asks the driver to open this case's "
+    .. "connection twice at once (\"connections\": 2, wsprobe's "
+    .. "extension, docs/server.md); the client library must keep the "
+    .. "second waiting while the first is CONNECTING.  The server holds "
+    .. "the first connection's 101 for 1 s and watches for the second, "
+    .. "then waits 3 s for it; it judges the case itself.",
+  expectation = "No second connection while the first's 101 is held, then "
+    .. "one within 3 s after it (OK).  FAILED when the second comes while "
+    .. "the first is CONNECTING.  UNIMPLEMENTED when only one comes (the "
+    .. "driver does not speak the extension).",
+  requirements = { "R6455-4.1-05", "R6455-4.1-06", "R6455-4.1-07" },
+  connections = 2,
+  run = function(s)
+    -- Only reached outside `wsprobe server`, which judges the case itself.
+    not_applicable(s, "INFORMATIONAL", "not judged: the case needs "
+      .. "`wsprobe server`, which watches for the second connection")
+  end,
+}
+
 -- 22.9: across connections (played last: ids sort after the others).
 client_case {
   id = "22.9.1",

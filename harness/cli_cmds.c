@@ -601,14 +601,6 @@ static const struct {
 	const char *id;
 	const char *why;
 } cov_why[] = {
-	{"R6455-3-03", "the client driver builds the URI; no case can hand it one"},
-	{"R6455-11.1.1-01", "the client driver builds the URI; no case can hand it one"},
-	{"R6455-11.1.1-02", "the client driver builds the URI; no case can hand it one"},
-	{"R6455-11.1.2-01", "the client driver builds the URI; no case can hand it one"},
-	{"R6455-11.1.2-02", "the client driver builds the URI; no case can hand it one"},
-	{"R6455-4.1-05", "drivers connect one at a time; the server serves one at a time"},
-	{"R6455-4.1-06", "drivers connect one at a time; the server serves one at a time"},
-	{"R6455-4.1-07", "drivers connect one at a time; the server serves one at a time"},
 	{"R6455-4.1-09", "drivers connect one at a time; the server serves one at a time"},
 	{"R6455-7.2.3-01", "drivers open each case's connection themselves; no reconnect logic runs"},
 	{"R6455-7.2.3-02", "drivers open each case's connection themselves; no reconnect logic runs"},

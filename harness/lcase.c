@@ -189,6 +189,7 @@ static void meta_free(struct lcase_meta *m)
 	free((void *)m->title);
 	free((void *)m->description);
 	free((void *)m->expectation);
+	free((void *)m->target);
 	for (size_t i = 0; i < m->nreqs; i++)
 		free((void *)m->reqs[i]);
 	memset(m, 0, sizeof(*m));
@@ -214,6 +215,89 @@ static void conn_field(lua_State *L, struct lcase_meta *mp, const char *field,
 		mp->conn |= flag;
 	}
 	lua_pop(L, 1);
+}
+
+/* case{ target = "...", connections = N } for a client-role case: what
+ * /getCaseInfo asks a driver that speaks wsprobe's extension to do
+ * (harness/role_server.c).  A template with a placeholder
+ * lcase_target_expand does not know is refused here, not when a driver
+ * asks for it. */
+static void driver_fields(lua_State *L, struct lcase_meta *mp)
+{
+	mp->target = dup_field(L, 1, "target", 0);
+	if (mp->target != NULL) {
+		static const struct lcase_target_vars probe = {
+			"ws", "h", 1, 1, "a"};
+		char buf[1024];
+		if (!(mp->roles & LCASE_ROLE_CLIENT))
+			luaL_error(L, "case %s: target needs the client role",
+				   mp->id);
+		int rc = lcase_target_expand(mp->target, &probe, buf,
+					     sizeof(buf));
+		if (rc != 0)
+			luaL_error(L, "case %s: target %s", mp->id,
+				   rc == WSP_E_NOSPACE
+					   ? "is too long"
+					   : "has a placeholder other than "
+					     "{scheme}, {host}, {port}, {case} "
+					     "and {agent}");
+	}
+	lua_getfield(L, 1, "connections");
+	if (!lua_isnil(L, -1)) {
+		int isnum = 0;
+		lua_Integer n = lua_tointegerx(L, -1, &isnum);
+		if (!isnum || n < 1 || n > LCASE_MAX_CONNECTIONS)
+			luaL_error(L, "case %s: connections must be an integer "
+				   "from 1 to %d", mp->id,
+				   LCASE_MAX_CONNECTIONS);
+		if (!(mp->roles & LCASE_ROLE_CLIENT))
+			luaL_error(L, "case %s: connections needs the client "
+				   "role", mp->id);
+		mp->connections = n > 1 ? (unsigned)n : 0;
+	}
+	lua_pop(L, 1);
+}
+
+int lcase_target_expand(const char *t, const struct lcase_target_vars *v,
+			char *out, size_t cap)
+{
+	size_t o = 0;
+	if (cap == 0)
+		return WSP_E_NOSPACE;
+	while (*t != '\0') {
+		char num[32];
+		const char *put = NULL;
+		size_t skip = 1;
+		if (*t == '{') {
+			const char *e = strchr(t, '}');
+			if (e == NULL)
+				return WSP_E_INVAL;
+			size_t n = (size_t)(e - t) + 1;
+			if (n == 8 && memcmp(t, "{scheme}", 8) == 0)
+				put = v->scheme;
+			else if (n == 6 && memcmp(t, "{host}", 6) == 0)
+				put = v->host;
+			else if (n == 6 && memcmp(t, "{port}", 6) == 0) {
+				snprintf(num, sizeof(num), "%u", v->port);
+				put = num;
+			} else if (n == 6 && memcmp(t, "{case}", 6) == 0) {
+				snprintf(num, sizeof(num), "%zu", v->index);
+				put = num;
+			} else if (n == 7 && memcmp(t, "{agent}", 7) == 0)
+				put = v->agent;
+			else
+				return WSP_E_INVAL;
+			skip = n;
+		}
+		size_t len = put != NULL ? strlen(put) : 1;
+		if (len >= cap - o)
+			return WSP_E_NOSPACE;
+		memcpy(out + o, put != NULL ? put : t, len);
+		o += len;
+		t += skip;
+	}
+	out[o] = '\0';
+	return 0;
 }
 
 /* case{...}: validates one declaration and appends it to the file. */
@@ -322,6 +406,7 @@ static int l_case(lua_State *L)
 	conn_field(L, mp, "server_certificate", "untrusted",
 		   LCASE_CONN_UNTRUSTED_CERT);
 	conn_field(L, mp, "proxy", "refuse", LCASE_CONN_PROXY_REFUSED);
+	driver_fields(L, mp);
 
 	lua_getfield(L, 1, "run");
 	if (!lua_isfunction(L, -1))

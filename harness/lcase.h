@@ -59,6 +59,13 @@ struct lcase_meta {
 	unsigned roles;      /* LCASE_ROLE_* */
 	unsigned conn;       /* LCASE_CONN_*: what the server role does to
 				the connection before its request is read */
+	const char *target;  /* case{ target = "..." } (client role): the URL
+				/getCaseInfo hands a driver that speaks
+				wsprobe's extension, as a template (NULL:
+				none; lcase_target_expand) */
+	unsigned connections; /* case{ connections = N } (client role): how
+				 many connections /getCaseInfo asks such a
+				 driver to open at once (0: one) */
 	int run_ref;         /* registry reference of the run function */
 	int line;            /* line of the case{} call, for messages */
 };
@@ -72,6 +79,25 @@ struct lcase_meta {
  * server as its HTTP proxy gets "502 Bad Gateway" for the CONNECT of the
  * connection expected to carry this case (case 22.5.2, R6455-4.1-13). */
 #define LCASE_CONN_PROXY_REFUSED 2u
+
+/* The most connections a case may ask for at once. */
+#define LCASE_MAX_CONNECTIONS 4
+
+/* The values a target template's placeholders take. */
+struct lcase_target_vars {
+	const char *scheme; /* {scheme}: "ws" or "wss" */
+	const char *host;   /* {host}: host[:port] the driver addressed */
+	unsigned port;      /* {port}: the server's port */
+	size_t index;       /* {case}: the case's index (/runCase?case=N) */
+	const char *agent;  /* {agent}: the agent, percent-encoded */
+};
+
+/* Writes template t with its placeholders ({scheme}, {host}, {port},
+ * {case}, {agent}) replaced.  Returns 0, WSP_E_NOSPACE when out (cap
+ * bytes with the NUL) is too small, WSP_E_INVAL on an unknown or unclosed
+ * placeholder (lcase_file_load has already refused those). */
+int lcase_target_expand(const char *t, const struct lcase_target_vars *v,
+			char *out, size_t cap);
 
 /* A loaded case file: its Lua state and the cases it declared. */
 struct lcase_file {

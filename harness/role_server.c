@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "hs.h"
 #include "rep.h"
 #include "role_server.h"
 #include "spec.h"
@@ -439,6 +440,10 @@ struct srv {
 				  after /getCaseCount (a new driver run) */
 	struct res_case pending; /* judged before any agent was named */
 	int have_pending;
+	/* Cases with connections = N (22.10.4, R6455-4.1-05/06/07) watch the
+	 * listener for the driver's other connections. */
+	struct net_listener *listener;
+	unsigned port;
 };
 
 static double scale_of(const struct run_server_opts *o)
@@ -718,6 +723,68 @@ static void refuse(struct srv *v, struct sess *s, uint16_t code,
 	sess_close(s, 1, code, reason, strlen(reason));
 }
 
+static int path_is(const struct sess *s, size_t plen, const char *p)
+{
+	return plen == strlen(p) && memcmp(s->req_path, p, plen) == 0;
+}
+
+/* The session settings of every connection the server serves. */
+static void srv_sess_cfg(const struct srv *v, struct sess_cfg *cfg)
+{
+	const struct run_server_opts *o = v->o;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->role = WSP_ROLE_SERVER;
+	cfg->seed = o->seed;
+	cfg->max_message = o->max_message;
+	cfg->compressor = o->compressor;
+	cfg->timeout_scale = o->timeout_scale;
+	cfg->open_timeout_ms = o->handshake_timeout_ms > 0
+				       ? o->handshake_timeout_ms
+				       : 5000;
+	cfg->record = 1;
+	if (o->pcap != NULL)
+		cfg->wirelog_max = capcase_wirelog_max(o->pcap);
+}
+
+/* The verdict on the connection served with the untrusted certificate or
+ * the refused CONNECT for case index (see struct srv): ok, with reason, and
+ * the request when one came.  It is stored for the agent the request
+ * names, else for the driver being served, else kept until a request
+ * names one. */
+static void judge_conn(struct srv *v, size_t index, enum vd_behavior verdict,
+		       const char *reason, const struct sess *s,
+		       const char *agent, int64_t t0)
+{
+	const struct lcase_meta *c = v->cases[index - 1].c;
+	struct res_case rc;
+	memset(&rc, 0, sizeof(rc));
+	run_case_meta(&rc, c);
+	rc.verdict = verdict;
+	rc.behavior = rc.verdict;
+	rc.close_behavior = VDC_OK;
+	res_set_str(&rc.reason, reason);
+	if (s != NULL && s->http_request != NULL)
+		res_set_str(&rc.http_request, s->http_request);
+	rc.duration_ms = (clk_now_ns() - t0) / 1000000;
+	v->expect_next = index + 1; /* the driver goes on */
+	if (v->o->log != NULL) {
+		fprintf(v->o->log, "wsprobe server: %s: case %s %s: %s\n",
+			v->peer, c->id, vd_behavior_name(verdict), reason);
+		fflush(v->o->log);
+	}
+	if (agent != NULL && agent[0] != '\0') {
+		store_result(v, agent, &rc);
+		note_agent(v, agent);
+	} else if (v->last_agent[0] != '\0') {
+		store_result(v, v->last_agent, &rc);
+	} else {
+		if (v->have_pending)
+			res_case_free(&v->pending);
+		v->pending = rc;
+		v->have_pending = 1;
+	}
+}
+
 static void do_case_count(struct srv *v, struct sess *s)
 {
 	/* A driver run starts: case 1 comes next. */
@@ -731,6 +798,114 @@ static void do_case_count(struct srv *v, struct sess *s)
 	send_text(s, n);
 	sess_close(s, 1, 1000, NULL, 0);
 	logf_line(v, s, n);
+}
+
+/* Serves c, the driver's other connection during a connections = N case
+ * (TLS, request, 101, close 1000), and describes it in what.  Its request
+ * should name the same case; anything else is refused, and said. */
+static void serve_other(struct srv *v, struct net_conn *c, size_t index,
+			char *what, size_t cap)
+{
+	int64_t hs_ms = v->o->handshake_timeout_ms > 0
+				? v->o->handshake_timeout_ms
+				: 5000;
+	if (v->have_tls &&
+	    net_tls_handshake(c, &v->tls, NULL,
+			      clk_deadline_in_ms((int64_t)((double)hs_ms *
+							   scale_of(v->o)))) !=
+		    0) {
+		snprintf(what, cap, "its TLS handshake failed: %.120s",
+			 c->errmsg);
+		net_close(c);
+		return;
+	}
+	struct sess s;
+	struct sess_cfg cfg;
+	srv_sess_cfg(v, &cfg);
+	if (sess_init(&s, &cfg) != 0) {
+		snprintf(what, cap, "out of memory");
+		net_close(c);
+		return;
+	}
+	if (sess_read_request(&s, c) != 0) {
+		snprintf(what, cap, "no request on it: %.120s", s.open_error);
+		sess_free(&s);
+		return;
+	}
+	char why[128], line[100];
+	sanitize(line, sizeof(line), s.req_path, 80);
+	if (!path_is(&s, run_server_path_len(s.req_path), "/runCase") ||
+	    lookup_case(v, s.req_path, why, sizeof(why)) != &v->cases[index - 1]) {
+		snprintf(what, cap, "it asked for %s, not this case", line);
+		refuse(v, &s, 1008, "expected another connection for the "
+				    "case being run");
+	} else {
+		snprintf(what, cap, "GET %s", line);
+		if (open_ws(v, &s) == 0)
+			sess_close(&s, 1, 1000, NULL, 0);
+	}
+	if (s.state != SESS_CLOSED)
+		sess_drop(&s);
+	sess_free(&s);
+}
+
+/* A case with connections = N (22.10.4; R6455-4.1-05, -06, -07): a driver
+ * that speaks wsprobe's extension opens N connections for it at once
+ * through the client library, which must keep all but one waiting while
+ * one is CONNECTING.  s is the first: its 101 is held for 1 s (scaled)
+ * while the listener is watched.  Another connection in that time (the
+ * kernel completes a TCP handshake whether or not we accept) was opened
+ * while s was CONNECTING: FAILED.  Else s opens, and another connection
+ * within 3 s is the client's waiting one: OK.  None: the driver opened
+ * one (it does not speak the extension), UNIMPLEMENTED. */
+static void judge_concurrent(struct srv *v, struct sess *s, size_t index,
+			     const char *agent, int64_t t0)
+{
+	double sc = scale_of(v->o);
+	int64_t hold_ms = (int64_t)(1000.0 * sc), wait_ms = (int64_t)(3000.0 * sc);
+	struct net_conn c2;
+	net_conn_init(&c2);
+	int early = net_accept(v->listener, &c2, clk_deadline_in_ms(hold_ms)) == 0;
+	int64_t t_open = clk_now_ns();
+	int opened = open_ws(v, s) == 0;
+	int later = 0;
+	if (!early && opened)
+		later = net_accept(v->listener, &c2,
+				   clk_deadline_in_ms(wait_ms)) == 0;
+	int64_t t_other = clk_now_ns();
+	char other[200] = "";
+	if (early || later)
+		serve_other(v, &c2, index, other, sizeof(other));
+	if (opened && s->state != SESS_CLOSED)
+		sess_close(s, 1, 1000, NULL, 0);
+	char why[400];
+	enum vd_behavior verdict;
+	if (early) {
+		verdict = VD_FAILED;
+		snprintf(why, sizeof(why), "a second connection to the same "
+			 "host and port came while the first was CONNECTING "
+			 "(its 101 held for %lld ms): %s", (long long)hold_ms,
+			 other);
+	} else if (!opened) {
+		verdict = VD_FAILED;
+		snprintf(why, sizeof(why), "the first connection did not open "
+			 "after its 101 was held for %lld ms: %s",
+			 (long long)hold_ms, s->open_error);
+	} else if (later) {
+		verdict = VD_OK;
+		snprintf(why, sizeof(why), "the second connection came %lld ms "
+			 "after the first was OPEN, none while it was "
+			 "CONNECTING (its 101 held for %lld ms): %s",
+			 (long long)((t_other - t_open) / 1000000),
+			 (long long)hold_ms, other);
+	} else {
+		verdict = VD_UNIMPLEMENTED;
+		snprintf(why, sizeof(why), "one connection only, none other in "
+			 "%lld ms: the driver does not open the connections "
+			 "/getCaseInfo asks for (wsprobe's extension, "
+			 "docs/server.md)", (long long)(hold_ms + wait_ms));
+	}
+	judge_conn(v, index, verdict, why, s, agent, t0);
 }
 
 static void do_run_case(struct srv *v, struct sess *s)
@@ -766,6 +941,10 @@ static void do_run_case(struct srv *v, struct sess *s)
 		refuse(v, s, 1000, why);
 		return;
 	}
+	if (sc->c->connections > 1) {
+		judge_concurrent(v, s, index, agent, clk_now_ns());
+		return;
+	}
 	/* The case's own seed, as in the client role: the same bytes for a
 	 * case whatever ran before it. */
 	s->cfg.seed = run_case_seed(v->o->seed, sc->c->id);
@@ -791,6 +970,80 @@ static void do_run_case(struct srv *v, struct sess *s)
 	store_result(v, agent, &rc);
 }
 
+/* Percent-encodes s into out[0..cap) (RFC 3986 unreserved bytes kept). */
+static void pct_encode(char *out, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			   c == '_' || c == '~';
+		if (o + (keep ? 1 : 3) >= cap)
+			break;
+		if (keep) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The Host header of s's request into out ("" when none). */
+static void request_host(const struct sess *s, char *out, size_t cap)
+{
+	struct hs_header hdrs[64];
+	struct hs_msg m;
+	hs_msg_init(&m, hdrs, 64);
+	out[0] = '\0';
+	if (s->http_request == NULL ||
+	    hs_parse_request(&m, s->http_request, s->http_request_len, 0) <= 0)
+		return;
+	const struct hs_header *h = hs_find(&m, "Host");
+	if (h != NULL && h->value_len < cap) {
+		memcpy(out, h->value, h->value_len);
+		out[h->value_len] = '\0';
+	}
+}
+
+/* wsprobe's extension of /getCaseInfo (docs/server.md): "target", the URL
+ * a driver opens for the case instead of /runCase?case=N&agent=A (a case's
+ * target template, expanded), and "connections", how many the driver
+ * opens at once.  Drivers that do not know them ignore them; the cases
+ * then report UNIMPLEMENTED.  Returns 0, or -1 when out of memory. */
+static int driver_extension(struct srv *v, struct sess *s,
+			    const struct srv_case *sc, json_t *o)
+{
+	const struct lcase_meta *c = sc->c;
+	if (c->connections > 1 &&
+	    json_object_set_new(o, "connections",
+				json_integer((json_int_t)c->connections)) != 0)
+		return -1;
+	if (c->target == NULL)
+		return 0;
+	char agent[256], why[128], agent_pct[3 * 64 + 1], host[256];
+	if (get_agent(s->req_path, agent, sizeof(agent), why, sizeof(why)) != 0)
+		snprintf(agent, sizeof(agent), "unknown");
+	pct_encode(agent_pct, sizeof(agent_pct), agent);
+	request_host(s, host, sizeof(host));
+	if (host[0] == '\0')
+		snprintf(host, sizeof(host), "127.0.0.1:%u", v->port);
+	struct lcase_target_vars tv = {
+		v->have_tls ? "wss" : "ws", host, v->port,
+		(size_t)(sc - v->cases) + 1, agent_pct};
+	char url[1024];
+	if (lcase_target_expand(c->target, &tv, url, sizeof(url)) != 0)
+		return 0; /* a Host too long for the URL: no target */
+	json_t *t = json_string(url);
+	if (t == NULL)
+		return 0;
+	return json_object_set_new(o, "target", t) != 0 ? -1 : 0;
+}
+
 static void do_case_info(struct srv *v, struct sess *s)
 {
 	char why[128];
@@ -806,6 +1059,11 @@ static void do_case_info(struct srv *v, struct sess *s)
 		desc = json_string("");
 	json_object_set_new(o, "id", json_string(sc->c->id));
 	json_object_set_new(o, "description", desc);
+	if (driver_extension(v, s, sc, o) != 0) {
+		json_decref(o);
+		refuse(v, s, 1011, "out of memory");
+		return;
+	}
 	char *text = json_dumps(o, 0);
 	json_decref(o);
 	if (text == NULL) {
@@ -901,11 +1159,6 @@ static void do_not_found(struct srv *v, struct sess *s)
 	sess_drop(s);
 }
 
-static int path_is(const struct sess *s, size_t plen, const char *p)
-{
-	return plen == strlen(p) && memcmp(s->req_path, p, plen) == 0;
-}
-
 /* (coverage helper, issue 4: R6455-4.1-10) A client configured to use
  * wsprobe server as its HTTP proxy starts with "CONNECT host:port
  * HTTP/1.1".  Such a head is read here, before any TLS (the tunnel
@@ -974,44 +1227,6 @@ static int proxy_connect(struct net_conn *c, char *line, size_t cap,
 	return net_write_all(c, ok, sizeof(ok) - 1, dl) == 0 ? 0 : -1;
 }
 
-/* The verdict on the connection served with the untrusted certificate or
- * the refused CONNECT for case index (see struct srv): ok, with reason, and
- * the request when one came.  It is stored for the agent the request
- * names, else for the driver being served, else kept until a request
- * names one. */
-static void judge_conn(struct srv *v, size_t index, int ok, const char *reason,
-		       const struct sess *s, const char *agent, int64_t t0)
-{
-	const struct lcase_meta *c = v->cases[index - 1].c;
-	struct res_case rc;
-	memset(&rc, 0, sizeof(rc));
-	run_case_meta(&rc, c);
-	rc.verdict = ok ? VD_OK : VD_FAILED;
-	rc.behavior = rc.verdict;
-	rc.close_behavior = VDC_OK;
-	res_set_str(&rc.reason, reason);
-	if (s != NULL && s->http_request != NULL)
-		res_set_str(&rc.http_request, s->http_request);
-	rc.duration_ms = (clk_now_ns() - t0) / 1000000;
-	v->expect_next = index + 1; /* the driver goes on */
-	if (v->o->log != NULL) {
-		fprintf(v->o->log, "wsprobe server: %s: case %s %s: %s\n",
-			v->peer, c->id, ok ? "OK" : "FAILED", reason);
-		fflush(v->o->log);
-	}
-	if (agent != NULL && agent[0] != '\0') {
-		store_result(v, agent, &rc);
-		note_agent(v, agent);
-	} else if (v->last_agent[0] != '\0') {
-		store_result(v, v->last_agent, &rc);
-	} else {
-		if (v->have_pending)
-			res_case_free(&v->pending);
-		v->pending = rc;
-		v->have_pending = 1;
-	}
-}
-
 /* The index of the case the next connection is expected to carry when
  * that case has the LCASE_CONN_* flag and has not been served so yet this
  * driver run; else 0. */
@@ -1058,7 +1273,54 @@ static void judge_refused_proxy(struct srv *v, struct net_conn *c,
 		snprintf(why, sizeof(why), "the client closed the connection "
 			 "after the proxy's 502 Bad Gateway");
 	}
-	judge_conn(v, index, n <= 0, why, NULL, NULL, t0);
+	judge_conn(v, index, n <= 0 ? VD_OK : VD_FAILED, why, NULL, NULL, t0);
+}
+
+/* A request that did not parse, from a driver opening a case's target
+ * (via=target in it): a client that sent the non-ASCII characters of its
+ * IRI as raw bytes instead of percent-encoded UTF-8 (22.10.2,
+ * R6455-11.1.1-02) breaks the request line, so that case is judged here.
+ * Returns 1 when it was. */
+static int judge_unparsed(struct srv *v, const struct sess *s, int64_t t0)
+{
+	const char *r = s->http_request;
+	if (r == NULL || strncmp(r, "GET ", 4) != 0)
+		return 0;
+	r += 4;
+	size_t n = strcspn(r, " \r\n");
+	char ascii[1024], shown[400];
+	if (n >= sizeof(ascii))
+		return 0;
+	size_t o = 0;
+	int raw = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)r[i];
+		ascii[i] = c >= 0x80 ? '_' : (char)c;
+		raw |= c >= 0x80;
+		if (o + 5 < sizeof(shown)) {
+			if (c >= 0x80 || c < 0x20)
+				o += (size_t)snprintf(shown + o,
+						      sizeof(shown) - o,
+						      "\\x%02X", c);
+			else
+				shown[o++] = (char)c;
+		}
+	}
+	ascii[n] = '\0';
+	shown[o] = '\0';
+	char why[600], agent[256];
+	const struct srv_case *sc = lookup_case(v, ascii, why, sizeof(why));
+	if (!raw || strstr(ascii, "via=target") == NULL || sc == NULL ||
+	    sc->c->target == NULL)
+		return 0;
+	if (get_agent(ascii, agent, sizeof(agent), why, sizeof(why)) != 0)
+		agent[0] = '\0';
+	snprintf(why, sizeof(why), "the request target has raw non-ASCII "
+		 "bytes, not percent-encoded UTF-8 (answered 400): GET %s",
+		 shown);
+	judge_conn(v, (size_t)(sc - v->cases) + 1, VD_FAILED, why, s, agent,
+		   t0);
+	return 1;
 }
 
 static void serve_one(struct srv *v, struct net_conn *c)
@@ -1113,7 +1375,9 @@ static void serve_one(struct srv *v, struct net_conn *c)
 					   "nor was aborted in time"
 					 : "the client aborted the TLS handshake",
 				 c->errmsg);
-			judge_conn(v, untrusted, hrc != WSP_E_NET_TLS_TIMEOUT,
+			judge_conn(v, untrusted,
+				   hrc != WSP_E_NET_TLS_TIMEOUT ? VD_OK
+								: VD_FAILED,
 				   why, NULL, NULL, t0);
 		} else if (o->log != NULL) {
 			fprintf(o->log, "wsprobe server: %s: %s\n", c->peer,
@@ -1125,16 +1389,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 	}
 	struct sess s;
 	struct sess_cfg cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.role = WSP_ROLE_SERVER;
-	cfg.seed = o->seed;
-	cfg.max_message = o->max_message;
-	cfg.compressor = o->compressor;
-	cfg.timeout_scale = o->timeout_scale;
-	cfg.open_timeout_ms = hs_ms;
-	cfg.record = 1;
-	if (o->pcap != NULL)
-		cfg.wirelog_max = capcase_wirelog_max(o->pcap);
+	srv_sess_cfg(v, &cfg);
 	if (sess_init(&s, &cfg) != 0) {
 		net_close(c);
 		return;
@@ -1160,10 +1415,11 @@ static void serve_one(struct srv *v, struct net_conn *c)
 				 "TLS handshake with the untrusted certificate "
 				 "and began a request (%llu bytes)",
 				 (unsigned long long)s.bytes_in);
-		judge_conn(v, untrusted, closed, why, NULL, NULL, t0);
+		judge_conn(v, untrusted, closed ? VD_OK : VD_FAILED, why, NULL,
+			   NULL, t0);
 	}
 	if (rrc != 0) {
-		if (o->log != NULL) {
+		if (!judge_unparsed(v, &s, t0) && o->log != NULL) {
 			fprintf(o->log, "wsprobe server: %s: %s\n", v->peer,
 				s.open_error);
 			fflush(o->log);
@@ -1183,7 +1439,7 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		snprintf(why, sizeof(why), "the client completed the TLS "
 			 "handshake with a self-signed certificate it cannot "
 			 "verify and sent its request (GET %s)", line);
-		judge_conn(v, untrusted, 0, why, &s, agent, t0);
+		judge_conn(v, untrusted, VD_FAILED, why, &s, agent, t0);
 		/* Another request (the prediction missed) is served as
 		 * usual; this case's own is not played again. */
 		judged = path_is(&s, plen, "/runCase") &&
@@ -1302,6 +1558,8 @@ int run_server(const struct run_server_opts *o, struct res_run *results,
 		return rc;
 	}
 	uint16_t port = net_listener_port(&l);
+	v.listener = &l;
+	v.port = port;
 	int v6 = o->host != NULL && strchr(o->host, ':') != NULL;
 	snprintf(v.target, sizeof(v.target), "%s%s%s:%u", v6 ? "[" : "",
 		 o->host != NULL ? o->host : "*", v6 ? "]" : "", (unsigned)port);

@@ -1453,6 +1453,12 @@ int sess_read_request(struct sess *s, struct net_conn *c)
 						  "Content-Length: 0\r\n\r\n";
 			net_write_all(&s->conn, bad, sizeof(bad) - 1,
 				      clk_deadline_in_ms(1000));
+			/* What did not parse stays readable: the server role
+			 * judges some cases on it (a request target with raw
+			 * non-ASCII bytes, R6455-11.1.1-02). */
+			s->http_request = dup_n(buf, have);
+			s->http_request_len = s->http_request != NULL ? have
+								      : 0;
 		}
 		free(buf);
 		finish_tcp(s, 0, NULL);

@@ -5,11 +5,20 @@ project drives Autobahn (shared/reference/autobahn.md section 6), so that
 `wsprobe server` can be checked against a real third-party client:
 
   1. /getCaseCount: one text message, the number of cases;
-  2. for each case, /runCase?case=N&agent=AGENT: every message is sent back
-     as it came; Pings, the closing handshake and failing the connection
-     are the library's own behaviour, which is what is under test;
+  2. for each case, /getCaseInfo?case=N&agent=AGENT, then
+     /runCase?case=N&agent=AGENT: every message is sent back as it came;
+     Pings, the closing handshake and failing the connection are the
+     library's own behaviour, which is what is under test;
   3. /updateReports?agent=AGENT: the server closes once the reports are
      written.
+
+It speaks wsprobe's extension of /getCaseInfo (docs/server.md): when the
+answer names a "target" (an IRI or a URI), that is opened instead of
+/runCase, on the server's address whatever host it names (the library
+still puts that host in the Host header and the TLS handshake), and when
+the library refuses to open it, /runCase?...&refused=WHY is opened instead;
+when it asks for "connections": N, /runCase is opened N times at once
+(cases 22.7.x and 22.8.1).
 
 max_size is 2^25 bytes, as in websockets' own compliance client;
 compression is off (not offered).  With --deflate permessage-deflate is
@@ -27,6 +36,7 @@ Usage: /usr/bin/python3 py_websockets_client.py [--deflate]
 Exits 0 once /updateReports has closed, 1 on a driver error.
 """
 import asyncio
+import json
 import ssl
 import sys
 import urllib.parse
@@ -34,26 +44,49 @@ import urllib.parse
 import websockets
 
 TLS = {}  # connect()'s ssl argument for wss:// URIs
+ADDR = {}  # connect()'s host and port: the server's, for a case's target
 
 
-async def run_case(uri, compression):
+async def run_case(uri, compression, addr=None):
+    """Runs one connection; returns why it failed before it opened (a
+    string) or None."""
+    opened = False
     try:
         async with websockets.connect(uri, max_size=2 ** 25,
                                       compression=compression,
-                                      **TLS) as ws:
+                                      **TLS, **(addr or {})) as ws:
+            opened = True
             async for message in ws:
                 await ws.send(message)
-    except websockets.exceptions.WebSocketException:
-        pass  # the case's business: go on with the next one
+    except websockets.exceptions.WebSocketException as exc:
+        # The case's business: go on with the next one.
+        return None if opened else "%s: %s" % (type(exc).__name__, exc)
     except OSError as exc:
         # The connection failed before it opened (ssl.SSLError is an
         # OSError): the case's business as well.
         sys.stderr.write("%s: %s\n" % (uri, exc))
+        return None if opened else "%s: %s" % (type(exc).__name__, exc)
     except ValueError as exc:
         # The library itself broke on what the server sent (10.4 agrees
         # to client_max_window_bits=8, then zlib refuses a window that
         # small: case 15.4.6): the case's business too, not the driver's.
         sys.stderr.write("%s: %s\n" % (uri, exc))
+        return None if opened else "%s: %s" % (type(exc).__name__, exc)
+    return None
+
+
+async def case_info(base, i, a):
+    """/getCaseInfo's answer for case i ({} when there is none)."""
+    try:
+        async with websockets.connect("%s/getCaseInfo?case=%d&agent=%s"
+                                      % (base, i, a), **TLS) as ws:
+            info = json.loads(await ws.recv())
+            return info if isinstance(info, dict) else {}
+    except (websockets.exceptions.WebSocketException, OSError,
+            ValueError):
+        # No answer (22.3.5 serves that connection with a certificate
+        # no client can verify): run the case plainly.
+        return {}
 
 
 async def main(base, agent, compression):
@@ -61,8 +94,21 @@ async def main(base, agent, compression):
         count = int(await ws.recv())
     a = urllib.parse.quote(agent, safe="")
     for i in range(1, count + 1):
-        await run_case("%s/runCase?case=%d&agent=%s" % (base, i, a),
-                       compression)
+        info = await case_info(base, i, a)
+        uri = "%s/runCase?case=%d&agent=%s" % (base, i, a)
+        target = info.get("target")
+        n = info.get("connections", 1)
+        if isinstance(target, str):
+            why = await run_case(target, compression, ADDR)
+            if why is not None:
+                await run_case("%s&refused=%s" % (
+                    uri, urllib.parse.quote(why[:200], safe="")),
+                    compression)
+        elif isinstance(n, int) and 1 < n <= 4:
+            await asyncio.gather(*[run_case(uri, compression)
+                                   for _ in range(n)])
+        else:
+            await run_case(uri, compression)
     async with websockets.connect(base + "/updateReports?agent=" + a,
                                   **TLS) as ws:
         try:
@@ -90,6 +136,9 @@ if __name__ == "__main__":
         sys.stderr.write("usage: py_websockets_client.py [--deflate] "
                          "[--cafile=FILE | --insecure] URL AGENT\n")
         sys.exit(2)
+    server = urllib.parse.urlsplit(args[0])
+    ADDR["host"] = server.hostname
+    ADDR["port"] = server.port or (443 if server.scheme == "wss" else 80)
     try:
         asyncio.run(main(args[0].rstrip("/"), args[1],
                          "deflate" if deflate else None))

@@ -6,12 +6,22 @@
 // checked against a real third-party client that it did not write:
 //
 //   1. /getCaseCount: one text message, the number of cases;
-//   2. for each case, /runCase?case=N&agent=AGENT: every message is sent
-//      back as it came (text as text, binary as binary); Pings, Pongs,
-//      the closing handshake and failing the connection are the library's
-//      own behaviour, which is what is under test;
+//   2. for each case, /getCaseInfo?case=N&agent=AGENT, then
+//      /runCase?case=N&agent=AGENT: every message is sent back as it came
+//      (text as text, binary as binary); Pings, Pongs, the closing
+//      handshake and failing the connection are the library's own
+//      behaviour, which is what is under test;
 //   3. /updateReports?agent=AGENT: the server closes once the reports are
 //      written.
+//
+// It speaks wsprobe's extension of /getCaseInfo (docs/server.md): when the
+// answer names a "target" (an IRI or a URI), that is opened instead of
+// /runCase, on the server's address whatever host it names (a `lookup`
+// that answers the server's address; ws still puts the host in the Host
+// header and the TLS handshake), and when ws refuses to open it,
+// /runCase?...&refused=WHY is opened instead; when it asks for
+// "connections": N, /runCase is opened N times at once (cases 22.7.x and
+// 22.8.1).
 //
 // maxPayload is raised to 2^25 bytes (websockets uses the same) so that
 // large-message cases reach the framing code rather than the size limit;
@@ -54,17 +64,42 @@ if (proxyArg) {
 	opts.agent = new HttpsProxyAgent(proxyArg.slice('--proxy='.length));
 }
 
-// Opens base + target and resolves when the connection is gone.
-function connect(target, onMessage) {
+// The server's address, for every host name a case's target names.
+const server = new URL(base).hostname.replace(/^\[|\]$/g, '');
+function lookupServer(hostname, options, cb) {
+	const family = server.includes(':') ? 6 : 4;
+	if (options && options.all)
+		cb(null, [{ address: server, family }]);
+	else
+		cb(null, server, family);
+}
+
+// Opens url and resolves when the connection is gone: null, or why it
+// failed before it opened.
+function connectUrl(url, onMessage, extra) {
 	return new Promise((resolve) => {
-		const ws = new WebSocket(base + target, opts);
+		let ws;
+		try {
+			ws = new WebSocket(url, Object.assign({}, opts, extra));
+		} catch (e) {
+			resolve(String(e)); // ws refused the URL itself
+			return;
+		}
+		let opened = false, why = null;
+		ws.on('open', () => { opened = true; });
 		ws.on('message', (data, isBinary) => onMessage(ws, data, isBinary));
 		// A protocol error from the server is the case's business: the
 		// library has already failed the connection; go on.
-		ws.on('error', () => {});
-		ws.on('close', () => resolve());
+		ws.on('error', (e) => { if (!opened && why === null) why = String(e); });
+		ws.on('close', () => resolve(opened ? null : (why || 'closed before it opened')));
 	});
 }
+
+function connect(target, onMessage) {
+	return connectUrl(base + target, onMessage);
+}
+
+const echo = (ws, data, isBinary) => ws.send(data, { binary: isBinary });
 
 async function main() {
 	let count = -1;
@@ -77,8 +112,25 @@ async function main() {
 	}
 	const a = encodeURIComponent(agent);
 	for (let i = 1; i <= count; i++) {
-		await connect('/runCase?case=' + i + '&agent=' + a,
-			(ws, data, isBinary) => ws.send(data, { binary: isBinary }));
+		let info = {};
+		await connect('/getCaseInfo?case=' + i + '&agent=' + a, (ws, data) => {
+			try {
+				info = JSON.parse(data.toString());
+			} catch (e) {
+				info = {};
+			}
+		});
+		const run = '/runCase?case=' + i + '&agent=' + a;
+		const n = info.connections;
+		if (typeof info.target === 'string') {
+			const why = await connectUrl(info.target, echo, { lookup: lookupServer });
+			if (why !== null)
+				await connect(run + '&refused=' + encodeURIComponent(why.slice(0, 200)), echo);
+		} else if (Number.isInteger(n) && n > 1 && n <= 4) {
+			await Promise.all(Array.from({ length: n }, () => connect(run, echo)));
+		} else {
+			await connect(run, echo);
+		}
 	}
 	await connect('/updateReports?agent=' + a, () => {});
 	process.stdout.write('ran ' + count + ' cases as ' + agent + '\n');
