@@ -707,7 +707,7 @@ client_case {
 
 -- 22.7: the URI the client is handed.  The driver builds each case's URL
 -- itself, so these cases need a driver that speaks wsprobe's extension of
--- /getCaseInfo (docs/server.md): it opens the "target" the answer names
+-- /getCaseInfo (docs/cases.md): it opens the "target" the answer names
 -- (an IRI or a URI made from the case's `target` template) instead of
 -- /runCase?case=N&agent=A, and, when the client library refuses to open
 -- it, opens /runCase?case=N&agent=A&refused=WHY instead.  Every target
@@ -739,7 +739,7 @@ local function target_request(s, refused_verdict)
   if not t:find("[?&]via=target") then
     not_applicable(s, "UNIMPLEMENTED", "the driver opened /runCase, not "
       .. "the target /getCaseInfo names (wsprobe's extension, "
-      .. "docs/server.md)")
+      .. "docs/cases.md)")
     return nil
   end
   return t
@@ -867,7 +867,7 @@ client_case {
   title = "Two connections asked for at once: the second waits",
   description = "/getCaseInfo asks the driver to open this case's "
     .. "connection twice at once (\"connections\": 2, wsprobe's "
-    .. "extension, docs/server.md); the client library must keep the "
+    .. "extension, docs/cases.md); the client library must keep the "
     .. "second waiting while the first is CONNECTING.  The server holds "
     .. "the first connection's 101 for 1 s and watches for the second, "
     .. "then waits 3 s for it; it judges the case itself.",

@@ -269,7 +269,10 @@ int cli_server(int argc, char **argv)
 			   "CONNECT is answered, case 22.5.1),\nin order: "
 			   "the connection after case N-1's is case N's (22.3.5 "
 			   "serves it an\nuntrusted certificate, 22.5.2 "
-			   "refuses its CONNECT)",
+			   "refuses its CONNECT).\n/getCaseInfo?case=N&agent=A "
+			   "also names a \"target\" URL to open instead\n"
+			   "(22.7.x) or \"connections\" to open at once "
+			   "(22.8.1): wsprobe's extension,\ndocs/cases.md",
 			   pos, &npos, err, sizeof(err));
 	if (rc == 1) {
 		code = CLI_EXIT_OK;

@@ -246,7 +246,8 @@ static void driver_fields(lua_State *L, struct lcase_meta *mp)
 	if (!lua_isnil(L, -1)) {
 		int isnum = 0;
 		lua_Integer n = lua_tointegerx(L, -1, &isnum);
-		if (!isnum || n < 1 || n > LCASE_MAX_CONNECTIONS)
+		if (!isnum || lua_type(L, -1) != LUA_TNUMBER || n < 1 ||
+		    n > LCASE_MAX_CONNECTIONS)
 			luaL_error(L, "case %s: connections must be an integer "
 				   "from 1 to %d", mp->id,
 				   LCASE_MAX_CONNECTIONS);

@@ -903,7 +903,7 @@ static void judge_concurrent(struct srv *v, struct sess *s, size_t index,
 		snprintf(why, sizeof(why), "one connection only, none other in "
 			 "%lld ms: the driver does not open the connections "
 			 "/getCaseInfo asks for (wsprobe's extension, "
-			 "docs/server.md)", (long long)(hold_ms + wait_ms));
+			 "docs/cases.md)", (long long)(hold_ms + wait_ms));
 	}
 	judge_conn(v, index, verdict, why, s, agent, t0);
 }
@@ -1010,7 +1010,7 @@ static void request_host(const struct sess *s, char *out, size_t cap)
 	}
 }
 
-/* wsprobe's extension of /getCaseInfo (docs/server.md): "target", the URL
+/* wsprobe's extension of /getCaseInfo (docs/cases.md): "target", the URL
  * a driver opens for the case instead of /runCase?case=N&agent=A (a case's
  * target template, expanded), and "connections", how many the driver
  * opens at once.  Drivers that do not know them ignore them; the cases

@@ -312,12 +312,14 @@ static void raw_send(struct net_conn *c, uint8_t opcode, const uint8_t *p,
 	net_write_all(c, out, (size_t)n, clk_deadline_in_ms(2000));
 }
 
-/* Connects (through CONNECT, over TLS as asked), sends a request for
- * target, reads the response head and then echoes every frame whatever
- * the status was, until the server closes. */
-static void raw_play(const struct raw *o, uint16_t port, const char *target)
+static uint64_t raw_rng = 77;
+
+/* Connects c (through CONNECT, over TLS as asked) and sends a request for
+ * target.  Returns 0, or -1 when the proxy refused and c is closed. */
+static int raw_open(const struct raw *o, uint16_t port, const char *target,
+		    struct net_conn *cp)
 {
-	static uint64_t rng = 77;
+	uint64_t *rngp = &raw_rng;
 	struct clk_deadline dl = clk_deadline_in_ms(8000);
 	struct net_conn c;
 	net_conn_init(&c);
@@ -338,7 +340,7 @@ static void raw_play(const struct raw *o, uint16_t port, const char *target)
 			if (o->on_refusal == REFUSAL_LINGER)
 				usleep(3000 * 1000);
 			net_close(&c);
-			return;
+			return -1;
 		}
 	}
 	if (o->tls != NULL)
@@ -347,7 +349,7 @@ static void raw_play(const struct raw *o, uint16_t port, const char *target)
 	snprintf(hostbuf, sizeof(hostbuf), "127.0.0.1:%u", (unsigned)port);
 	uint8_t nonce[HS_NONCE_LEN];
 	for (size_t i = 0; i < sizeof(nonce); i++)
-		nonce[i] = (uint8_t)tl_rand(&rng);
+		nonce[i] = (uint8_t)tl_rand(rngp);
 	struct hs_req_desc d;
 	memset(&d, 0, sizeof(d));
 	d.host = o->host ? o->host : hostbuf;
@@ -359,6 +361,18 @@ static void raw_play(const struct raw *o, uint16_t port, const char *target)
 	int n = hs_build_request(&d, req, sizeof(req));
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(net_write_all(&c, req, (size_t)n, dl), 0);
+	*cp = c;
+	return 0;
+}
+
+/* Reads the response head on c, then echoes every frame whatever the
+ * status was, until the server closes; closes c. */
+static void raw_serve(const struct raw *o, struct net_conn *cp)
+{
+	uint64_t *rngp = &raw_rng;
+	struct net_conn c = *cp;
+	struct clk_deadline dl = clk_deadline_in_ms(8000);
+	char head[8192];
 	if (read_head(&c, head, sizeof(head), dl) < 0 ||
 	    (o->require_101 && strncmp(head, "HTTP/1.1 101 ", 13) != 0) ||
 	    (o->strict_rsv1 && ci_find(head, "permessage-deflate") &&
@@ -391,11 +405,19 @@ static void raw_play(const struct raw *o, uint16_t port, const char *target)
 			if (op == WSP_OP_PING)
 				op = WSP_OP_PONG;
 			if (op != WSP_OP_PONG || ev.hdr->opcode == WSP_OP_PING)
-				raw_send(&c, op, msg, mlen, &rng);
+				raw_send(&c, op, msg, mlen, rngp);
 			mlen = 0;
 		}
 	}
 	net_close(&c);
+}
+
+/* raw_open, then raw_serve. */
+static void raw_play(const struct raw *o, uint16_t port, const char *target)
+{
+	struct net_conn c;
+	if (raw_open(o, port, target, &c) == 0)
+		raw_serve(o, &c);
 }
 
 static void raw_case(const struct raw *o, uint16_t port, const char *id,
@@ -1191,6 +1213,203 @@ START_TEST(cases22_plaintext_on_tls_port_fails)
 }
 END_TEST
 
+/* ========================================================================
+ * 22.7 and 22.8: wsprobe's /getCaseInfo extension
+ * ===================================================================== */
+
+/* The first text message the server sends on target (a sess.h client). */
+static void fetch_text(uint16_t port, const char *target, char *out,
+		       size_t cap)
+{
+	struct sess s;
+	struct sess_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = WSP_ROLE_CLIENT;
+	cfg.seed = seed_counter++;
+	cfg.record = 1;
+	ck_assert_int_eq(sess_init(&s, &cfg), 0);
+	char u[512];
+	snprintf(u, sizeof(u), "ws://127.0.0.1:%u%s", (unsigned)port, target);
+	struct url url;
+	ck_assert_int_eq(url_parse(&url, u, strlen(u)), 0);
+	struct sess_open_opts o;
+	memset(&o, 0, sizeof(o));
+	out[0] = '\0';
+	ck_assert_int_eq(sess_connect(&s, &url, NULL, &o), 0);
+	const struct sess_event *e;
+	while ((e = sess_next_event(&s, clk_deadline_in_ms(5000))) != NULL)
+		if (e->type == VD_EV_MESSAGE && out[0] == '\0') {
+			ck_assert_uint_lt(e->len, cap);
+			memcpy(out, e->data, e->len);
+			out[e->len] = '\0';
+		}
+	if (s.state != SESS_CLOSED)
+		sess_close(&s, 1, 1000, NULL, 0);
+	sess_free(&s);
+}
+
+/* Sends a request head written out byte for byte (what hs_build_request
+ * refuses to write: raw non-ASCII in the target), then serves the
+ * answer. */
+static void raw_literal(uint16_t port, const char *target, const char *host)
+{
+	struct clk_deadline dl = clk_deadline_in_ms(8000);
+	struct net_conn c;
+	net_conn_init(&c);
+	ck_assert_int_eq(net_connect(&c, "127.0.0.1", port, NET_FAMILY_V4, dl),
+			 0);
+	char req[1024];
+	int n = snprintf(req, sizeof(req),
+			 "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\n"
+			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			 "Sec-WebSocket-Version: 13\r\n\r\n",
+			 target, host);
+	ck_assert_int_eq(net_write_all(&c, req, (size_t)n, dl), 0);
+	struct raw r;
+	memset(&r, 0, sizeof(r));
+	raw_serve(&r, &c);
+}
+
+/* /getCaseInfo hands each 22.7 case's target, with the agent
+ * percent-encoded and the host the driver used; a driver that opens it
+ * the way RFC 6455 3 and 11.1 want gets OK, one that sends raw bytes,
+ * another name, a different encoding or an unescaped "#" gets FAILED, one
+ * that opens /runCase instead UNIMPLEMENTED and one whose library refused
+ * the target INFORMATIONAL. */
+START_TEST(cases22_uri_targets)
+{
+	struct srv t;
+	srv_start(&t, "22.7.*", NULL, NULL);
+	uint16_t port = (uint16_t)t.port;
+	char text[1024], want[512];
+	fetch_text(port, "/getCaseInfo?case=1&agent=a%20b", text,
+		   sizeof(text));
+	snprintf(want, sizeof(want), "\"target\": \"ws://b\xc3\xbc" "cher.example:"
+		 "%u/runCase?case=1&agent=a%%20b&via=target\"", (unsigned)port);
+	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
+	fetch_text(port, "/getCaseInfo?case=2&agent=good", text, sizeof(text));
+	snprintf(want, sizeof(want), "\"target\": \"ws://127.0.0.1:%u/runCase?"
+		 "case=2&agent=good&via=target&text=Gr\xc3\xbc\xc3\x9f" "e\xe2\x82\xac\"",
+		 (unsigned)port);
+	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"id\": \"22.7.2\"") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "connections") == NULL, "%s", text);
+	fetch_text(port, "/getCaseInfo?case=3", text, sizeof(text));
+	ck_assert_msg(strstr(text, "agent=unknown&via=target&tag=%23wsprobe\"")
+			      != NULL, "%s", text);
+
+	struct raw r;
+	memset(&r, 0, sizeof(r));
+	char host[96];
+	snprintf(host, sizeof(host), "xn--bcher-kva.example:%u", (unsigned)port);
+	r.host = host;
+	raw_play(&r, port, "/runCase?case=1&agent=good&via=target");
+	r.host = NULL;
+	raw_play(&r, port, "/runCase?case=2&agent=good&via=target&"
+			   "text=Gr%c3%bc%C3%9Fe%E2%82%AC");
+	raw_play(&r, port, "/runCase?case=3&agent=good&via=target&"
+			   "tag=%23wsprobe");
+
+	snprintf(host, sizeof(host), "b\xc3\xbc" "cher.example:%u",
+		 (unsigned)port);
+	raw_literal(port, "/runCase?case=1&agent=bad&via=target", host);
+	snprintf(host, sizeof(host), "127.0.0.1:%u", (unsigned)port);
+	raw_literal(port, "/runCase?case=2&agent=bad&via=target&text=Gr"
+			  "\xc3\xbc\xc3\x9f" "e\xe2\x82\xac", host);
+	raw_play(&r, port, "/runCase?case=3&agent=bad&via=target&tag=#wsprobe");
+
+	snprintf(host, sizeof(host), "bucher.example:%u", (unsigned)port);
+	r.host = host;
+	raw_play(&r, port, "/runCase?case=1&agent=other&via=target");
+	r.host = NULL;
+	raw_play(&r, port, "/runCase?case=2&agent=other&via=target&"
+			   "text=Gr%FC%DFe%80");
+	raw_play(&r, port, "/runCase?case=3&agent=other&via=target&tag=x");
+
+	raw_play(&r, port, "/runCase?case=1&agent=plain");
+	raw_play(&r, port, "/runCase?case=2&agent=refuser&refused="
+			   "InvalidURI%3A%20not%20a%20URI");
+	srv_stop(&t);
+
+	expect_verdict(&t, "good", "22.7.1", VD_OK,
+		       "Host: xn--bcher-kva.example:");
+	expect_verdict(&t, "good", "22.7.2", VD_OK,
+		       "text=Gr%c3%bc%C3%9Fe%E2%82%AC");
+	expect_verdict(&t, "good", "22.7.3", VD_OK, "tag=%23wsprobe");
+	expect_verdict(&t, "bad", "22.7.1", VD_FAILED, "raw bytes (\\xC3)");
+	expect_verdict(&t, "bad", "22.7.2", VD_FAILED,
+		       "raw non-ASCII bytes, not percent-encoded UTF-8 "
+		       "(answered 400): GET /runCase?case=2&agent=bad&"
+		       "via=target&text=Gr\\xC3\\xBC\\xC3\\x9Fe\\xE2\\x82\\xAC");
+	expect_verdict(&t, "bad", "22.7.3", VD_FAILED,
+		       "a raw \"#\" in the request target");
+	expect_verdict(&t, "other", "22.7.1", VD_FAILED,
+		       "Host names \"bucher.example\"");
+	expect_verdict(&t, "other", "22.7.2", VD_FAILED,
+		       "text=Gr%FC%DFe%80 is not");
+	expect_verdict(&t, "other", "22.7.3", VD_FAILED,
+		       "tag=%23wsprobe is not in");
+	expect_verdict(&t, "plain", "22.7.1", VD_UNIMPLEMENTED,
+		       "not the target /getCaseInfo names");
+	expect_verdict(&t, "refuser", "22.7.2", VD_INFORMATIONAL,
+		       "refused to open the target: InvalidURI: not a URI");
+	res_free(&t.results);
+}
+END_TEST
+
+/* 22.8.1 (R6455-4.1-05/06/07), judged by the server: a client that waits
+ * for the first connection's 101 before it opens the second is OK; one
+ * that opens both at once is FAILED, whichever request comes first; a
+ * driver that opens one connection only is UNIMPLEMENTED.  /getCaseInfo
+ * asks for the two connections. */
+START_TEST(cases22_one_connecting_at_a_time)
+{
+	struct srv t;
+	srv_start(&t, "22.8.1", NULL, NULL);
+	uint16_t port = (uint16_t)t.port;
+	char text[1024];
+	fetch_text(port, "/getCaseInfo?case=1&agent=x", text, sizeof(text));
+	ck_assert_msg(strstr(text, "\"connections\": 2") != NULL &&
+			      strstr(text, "target") == NULL, "%s", text);
+
+	struct raw r;
+	memset(&r, 0, sizeof(r));
+	const char *target = "/runCase?case=1&agent=serial";
+	struct net_conn c1, c2;
+	ck_assert_int_eq(raw_open(&r, port, target, &c1), 0);
+	char head[4096];
+	int64_t t0 = clk_now_ns();
+	ck_assert_int_gt(read_head(&c1, head, sizeof(head),
+				   clk_deadline_in_ms(5000)), 0);
+	ck_assert_msg(strncmp(head, "HTTP/1.1 101 ", 13) == 0, "%s", head);
+	/* The first 101 was held for about a second. */
+	ck_assert_int_ge((clk_now_ns() - t0) / 1000000, 900);
+	ck_assert_int_eq(raw_open(&r, port, target, &c2), 0);
+	raw_serve(&r, &c2);
+	raw_serve(&r, &c1); /* its head was read: it sees frames only */
+
+	target = "/runCase?case=1&agent=eager";
+	ck_assert_int_eq(raw_open(&r, port, target, &c1), 0);
+	ck_assert_int_eq(raw_open(&r, port, target, &c2), 0);
+	raw_serve(&r, &c1);
+	raw_serve(&r, &c2);
+
+	raw_play(&r, port, "/runCase?case=1&agent=single");
+	srv_stop(&t);
+	expect_verdict(&t, "serial", "22.8.1", VD_OK,
+		       "after the first was OPEN, none while it was "
+		       "CONNECTING (its 101 held for 1000 ms): GET "
+		       "/runCase?case=1&agent=serial");
+	expect_verdict(&t, "eager", "22.8.1", VD_FAILED,
+		       "a second connection to the same host and port came "
+		       "while the first was CONNECTING");
+	expect_verdict(&t, "single", "22.8.1", VD_UNIMPLEMENTED,
+		       "one connection only, none other in 4000 ms");
+	res_free(&t.results);
+}
+END_TEST
+
 Suite *cases22_suite(void)
 {
 	Suite *s = suite_create("cases22");
@@ -1235,6 +1454,14 @@ Suite *cases22_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cases22_untrusted_certificate);
 	tcase_add_test(tc, cases22_untrusted_certificate_names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("R6455-11.1.1-02_uri_targets");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, cases22_uri_targets);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("R6455-4.1-06_one_connecting");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, cases22_one_connecting_at_a_time);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("R7692-5-07_rsv1_extensions");
 	tcase_set_timeout(tc, 60);

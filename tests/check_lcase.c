@@ -98,6 +98,26 @@ static const struct {
 	{"case { id = '1.1', title = 't', roles = {'server'},"
 	 " proxy = 'refuse', run = function() end }",
 	 "proxy needs the client role"},
+	{"case { id = '1.1', title = 't', target = 'ws://{hots}/',"
+	 " run = function() end }", "target has a placeholder other than"},
+	{"case { id = '1.1', title = 't', target = 'ws://{host/',"
+	 " run = function() end }", "target has a placeholder other than"},
+	{"case { id = '1.1', title = 't', target = 7,"
+	 " run = function() end }", "'target' must be a string"},
+	{"case { id = '1.1', title = 't', roles = {'server'},"
+	 " target = 'ws://{host}/', run = function() end }",
+	 "target needs the client role"},
+	{"case { id = '1.1', title = 't', target = string.rep('x', 2000),"
+	 " run = function() end }", "target is too long"},
+	{"case { id = '1.1', title = 't', connections = 5,"
+	 " run = function() end }", "connections must be an integer from 1 to 4"},
+	{"case { id = '1.1', title = 't', connections = 1.5,"
+	 " run = function() end }", "connections must be an integer"},
+	{"case { id = '1.1', title = 't', connections = '2',"
+	 " run = function() end }", "connections must be an integer"},
+	{"case { id = '1.1', title = 't', roles = {'server'},"
+	 " connections = 2, run = function() end }",
+	 "connections needs the client role"},
 	{"case { id = '1.1', title = 't', run = function() end }\n"
 	 "case { id = '1.1', title = 't', run = function() end }",
 	 "t.lua:2: case 1.1 is declared twice"},
@@ -137,6 +157,47 @@ START_TEST(lcase_server_certificate_marks_the_case)
 	ck_assert_uint_eq(f.cases[0].conn, LCASE_CONN_UNTRUSTED_CERT);
 	ck_assert_uint_eq(f.cases[1].conn, 0);
 	ck_assert_uint_eq(f.cases[2].conn, LCASE_CONN_PROXY_REFUSED);
+	lcase_file_free(&f);
+}
+END_TEST
+
+/* target and connections (22.7.x, 22.8.1) are kept for /getCaseInfo;
+ * connections = 1 is the default, stored as 0. */
+START_TEST(lcase_driver_fields_kept)
+{
+	struct lcase_file f;
+	char err[256] = "";
+	const char *src =
+		"case { id = '1.1', title = 't', roles = {'client'},"
+		" target = '{scheme}://{host}/x?c={case}&a={agent}&p={port}',"
+		" run = function() end }\n"
+		"case { id = '1.2', title = 'u', connections = 2,"
+		" run = function() end }\n"
+		"case { id = '1.3', title = 'v', connections = 1,"
+		" run = function() end }\n";
+	ck_assert_int_eq(load(&f, src, err, sizeof(err)), 0);
+	ck_assert_uint_eq(f.ncases, 3);
+	ck_assert_str_eq(f.cases[0].target,
+			 "{scheme}://{host}/x?c={case}&a={agent}&p={port}");
+	ck_assert_uint_eq(f.cases[0].connections, 0);
+	ck_assert_ptr_null(f.cases[1].target);
+	ck_assert_uint_eq(f.cases[1].connections, 2);
+	ck_assert_uint_eq(f.cases[2].connections, 0);
+	struct lcase_target_vars v = {"wss", "127.0.0.1:9001", 9001, 17,
+				      "a%20b"};
+	char out[128];
+	ck_assert_int_eq(lcase_target_expand(f.cases[0].target, &v, out,
+					     sizeof(out)), 0);
+	ck_assert_str_eq(out, "wss://127.0.0.1:9001/x?c=17&a=a%20b&p=9001");
+	/* Exactly the room needed, then one byte less. */
+	size_t need = strlen(out) + 1;
+	ck_assert_int_eq(lcase_target_expand(f.cases[0].target, &v, out,
+					     need), 0);
+	ck_assert_int_eq(lcase_target_expand(f.cases[0].target, &v, out,
+					     need - 1), WSP_E_NOSPACE);
+	ck_assert_int_eq(lcase_target_expand("x", &v, out, 0), WSP_E_NOSPACE);
+	ck_assert_int_eq(lcase_target_expand("{nope}", &v, out, sizeof(out)),
+			 WSP_E_INVAL);
 	lcase_file_free(&f);
 }
 END_TEST
@@ -668,6 +729,7 @@ Suite *lcase_suite(void)
 			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, lcase_pcall_half_declaration_is_not_a_case);
 	tcase_add_test(tc, lcase_server_certificate_marks_the_case);
+	tcase_add_test(tc, lcase_driver_fields_kept);
 	tcase_add_test(tc, lcase_missing_file_named);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sandbox");

@@ -209,13 +209,15 @@ stop_peers
 # --cafile), offers the TLS cases of category 22 between 1.1.1 and 22.9.1.
 # 22.3.5 serves the connection after 22.3.2's with a certificate no client
 # can verify: each library must refuse it, and the driver must still reach
-# 22.9.1.  The Python driver run with --insecure must fail 22.3.5.
+# 22.9.1.  The Python driver run with --insecure must fail 22.3.5.  22.7.x
+# and 22.8.1 run over wss:// too (R6455-11.1.2-01/02): the certificate
+# also names xn--bcher-kva.example, the host of 22.7.1's IRI.
 REPORT="$TMP/report-tls/results.json"
-TLS_CASES='1.1.1,22.3.*,22.9.1'
+TLS_CASES='1.1.1,22.3.*,22.7.*,22.8.1,22.9.1'
 ncases=$(client_cases "$TLS_CASES" "")
 if ! command -v openssl >/dev/null 2>&1; then
 	bad "server (wss://)" "openssl not found (sh scripts/install-deps.sh --test)"
-elif ! mkcert tls "IP:127.0.0.1,DNS:localhost"; then
+elif ! mkcert tls "IP:127.0.0.1,DNS:localhost,DNS:xn--bcher-kva.example"; then
 	bad "server (wss://)" "openssl req failed: $(tail -3 "$TMP/openssl.log")"
 elif start_peer server-tls "$TMP/server-tls.port" "$WSPROBE" server \
 	--listen 127.0.0.1:0 --port-file "$TMP/server-tls.port" \

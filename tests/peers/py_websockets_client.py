@@ -12,7 +12,7 @@ project drives Autobahn (shared/reference/autobahn.md section 6), so that
   3. /updateReports?agent=AGENT: the server closes once the reports are
      written.
 
-It speaks wsprobe's extension of /getCaseInfo (docs/server.md): when the
+It speaks wsprobe's extension of /getCaseInfo (docs/cases.md): when the
 answer names a "target" (an IRI or a URI), that is opened instead of
 /runCase, on the server's address whatever host it names (the library
 still puts that host in the Host header and the TLS handshake), and when

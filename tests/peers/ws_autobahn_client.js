@@ -14,7 +14,7 @@
 //   3. /updateReports?agent=AGENT: the server closes once the reports are
 //      written.
 //
-// It speaks wsprobe's extension of /getCaseInfo (docs/server.md): when the
+// It speaks wsprobe's extension of /getCaseInfo (docs/cases.md): when the
 // answer names a "target" (an IRI or a URI), that is opened instead of
 // /runCase, on the server's address whatever host it names (a `lookup`
 // that answers the server's address; ws still puts the host in the Host
