@@ -3,7 +3,9 @@
 -- nonce (4.1), a status other than 101 (4.1), TLS, SNI and an untrusted
 -- certificate (4.1, 4.2.2, 10.6), permessage-deflate combined with another
 -- RSV1 extension (RFC 7692 section 5) and the HTTP CONNECT proxy, also
--- one that refuses (4.1).
+-- one that refuses (4.1); the URI a client is handed (3, 11.1) and one
+-- connection CONNECTING at a time (4.1), through wsprobe's /getCaseInfo
+-- extension.
 -- Most apply to clients (wsprobe plays the server); 22.3.3, 22.3.4, 22.4.1
 -- and 22.4.2 to servers.
 -- Not in Autobahn|Testsuite.
