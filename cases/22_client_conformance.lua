@@ -876,7 +876,8 @@ client_case {
   expectation = "No second connection while the first's 101 is held, then "
     .. "one within 3 s after it (OK).  FAILED when the second comes while "
     .. "the first is CONNECTING.  UNIMPLEMENTED when only one comes (the "
-    .. "driver does not speak the extension).",
+    .. "driver does not speak the extension); INFORMATIONAL when the "
+    .. "client gives the first up while its 101 is held.",
   requirements = { "R6455-4.1-05", "R6455-4.1-06", "R6455-4.1-07" },
   connections = 2,
   run = function(s)

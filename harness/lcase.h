@@ -80,8 +80,9 @@ struct lcase_meta {
  * connection expected to carry this case (case 22.5.2, R6455-4.1-13). */
 #define LCASE_CONN_PROXY_REFUSED 2u
 
-/* The most connections a case may ask for at once. */
-#define LCASE_MAX_CONNECTIONS 4
+/* The most connections a case may ask for at once (the server role
+ * serves and judges the one other connection of 22.8.1). */
+#define LCASE_MAX_CONNECTIONS 2
 
 /* The values a target template's placeholders take. */
 struct lcase_target_vars {

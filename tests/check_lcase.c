@@ -109,8 +109,10 @@ static const struct {
 	 "target needs the client role"},
 	{"case { id = '1.1', title = 't', target = string.rep('x', 2000),"
 	 " run = function() end }", "target is too long"},
-	{"case { id = '1.1', title = 't', connections = 5,"
-	 " run = function() end }", "connections must be an integer from 1 to 4"},
+	{"case { id = '1.1', title = 't', connections = 3,"
+	 " run = function() end }", "connections must be an integer from 1 to 2"},
+	{"case { id = '1.1', title = 't', connections = 0,"
+	 " run = function() end }", "connections must be an integer from 1 to 2"},
 	{"case { id = '1.1', title = 't', connections = 1.5,"
 	 " run = function() end }", "connections must be an integer"},
 	{"case { id = '1.1', title = 't', connections = '2',"

@@ -40,7 +40,8 @@ expect client-unreachable 4 "$bin" client -q ws://127.0.0.1:1/
 expect echo-no-listen 2 "$bin" echo
 expect_out list-has-2.10 "^2.10 " "$bin" list --cases '2.*'
 expect_out list-coverage-must-not "^  MUST NOT  *23/23 *100%" "$bin" list --coverage
-expect_out list-coverage-why "why none: the client driver builds the URI" "$bin" list --coverage
+expect_out list-coverage-must "^  MUST  *122/122 *100%" "$bin" list --coverage
+expect_out list-coverage-why "why none: drivers open each case's connection themselves" "$bin" list --coverage
 # The shared option setters (cli_opts.h), wired into each subcommand with
 # its own wording.
 expect client-bad-seed 2 "$bin" client --seed x ws://127.0.0.1:1/
