@@ -17,10 +17,11 @@
 #                               137 bytes; 141 with the 60 replays allowed)
 #   violation  1500 iterations  16 bytes (a Close with code 1005: 8 bytes)
 #
-# Ports: the crash server needs a fixed port (the restart command brings
-# it back there): FUZZ_PORT, default 9310, and so does the --listen run
-# (the client must know where to connect): FUZZ_LISTEN_PORT, default 9311;
-# everything else uses port 0.
+# Ports: the crash server needs a known port (the restart command brings
+# it back there): FUZZ_PORT, and so does the --listen run (the client must
+# know where to connect): FUZZ_LISTEN_PORT; by default each is a port the
+# kernel found free just before (lib.sh free_port); everything else uses
+# port 0.
 #
 # Usage: sh tests/integration/fuzz.sh [PATH/TO/wsprobe]
 set -u
@@ -37,7 +38,7 @@ trap fuzz_cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 DEFECT="$ROOT/tests/peers/defect_server.py"
-CRASH_PORT=${FUZZ_PORT:-9310}
+CRASH_PORT=${FUZZ_PORT:-$(free_port)}
 
 echo "wsprobe fuzz vs defect_server.py"
 
@@ -187,7 +188,7 @@ fi
 
 # --- the server role: a real client connecting again and again ----------
 # python3-websockets' client in a loop: each connection is one iteration.
-LISTEN_PORT=${FUZZ_LISTEN_PORT:-9311}
+LISTEN_PORT=${FUZZ_LISTEN_PORT:-$(free_port)}
 "$PY" -c '
 import asyncio, sys, websockets
 async def main(url):

@@ -115,6 +115,15 @@ start_peer() {
 	return 0
 }
 
+# free_port: a TCP port on 127.0.0.1 that was free a moment ago (the
+# kernel's pick for port 0), for the servers that cannot announce theirs.
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
 # mkcert NAME SUBJECT_ALT_NAMES: a throwaway self-signed certificate,
 # $TMP/NAME.crt and $TMP/NAME.key (openssl's output in $TMP/openssl.log).
 mkcert() {
