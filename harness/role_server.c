@@ -946,6 +946,19 @@ static void do_run_case(struct srv *v, struct sess *s)
 		refuse(v, s, 1000, why);
 		return;
 	}
+	char refused[8];
+	if (sc->c->target != NULL &&
+	    run_server_query_get(s->req_path, "refused", refused,
+				 sizeof(refused)) != WSP_E_INCOMPLETE &&
+	    find_result(v, agent, sc->c->id) != NULL) {
+		/* A driver that says its library refused the target after
+		 * the server judged what it sent (22.7.2's raw bytes) would
+		 * replace that verdict. */
+		snprintf(why, sizeof(why), "case %s was judged on the "
+			 "connection before", sc->c->id);
+		refuse(v, s, 1000, why);
+		return;
+	}
 	if (sc->c->connections > 1) {
 		judge_concurrent(v, s, index, agent, clk_now_ns());
 		return;

@@ -1317,6 +1317,8 @@ START_TEST(cases22_uri_targets)
 	snprintf(host, sizeof(host), "127.0.0.1:%u", (unsigned)port);
 	raw_literal(port, "/runCase?case=2&agent=bad&via=target&text=Gr"
 			  "\xc3\xbc\xc3\x9f" "e\xe2\x82\xac", host);
+	/* A driver that then reports a refusal does not replace that. */
+	raw_play(&r, port, "/runCase?case=2&agent=bad&refused=400");
 	raw_play(&r, port, "/runCase?case=3&agent=bad&via=target&tag=#wsprobe");
 
 	snprintf(host, sizeof(host), "bucher.example:%u", (unsigned)port);

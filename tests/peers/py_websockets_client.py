@@ -16,7 +16,8 @@ It speaks wsprobe's extension of /getCaseInfo (docs/cases.md): when the
 answer names a "target" (an IRI or a URI), that is opened instead of
 /runCase, on the server's address whatever host it names (the library
 still puts that host in the Host header and the TLS handshake), and when
-the library refuses to open it, /runCase?...&refused=WHY is opened instead;
+the library refuses the URI without connecting (InvalidURI),
+/runCase?...&refused=WHY is opened instead;
 when it asks for "connections": N, /runCase is opened N times at once
 (cases 22.7.x and 22.8.1).
 
@@ -48,30 +49,29 @@ ADDR = {}  # connect()'s host and port: the server's, for a case's target
 
 
 async def run_case(uri, compression, addr=None):
-    """Runs one connection; returns why it failed before it opened (a
-    string) or None."""
-    opened = False
+    """Runs one connection; returns why the library refused the URI
+    without connecting (a string), else None."""
     try:
         async with websockets.connect(uri, max_size=2 ** 25,
                                       compression=compression,
                                       **TLS, **(addr or {})) as ws:
-            opened = True
             async for message in ws:
                 await ws.send(message)
-    except websockets.exceptions.WebSocketException as exc:
-        # The case's business: go on with the next one.
-        return None if opened else "%s: %s" % (type(exc).__name__, exc)
+    except websockets.exceptions.InvalidURI as exc:
+        # Refused before any connection: the driver says so (22.7.x).
+        # Anything that fails later has been seen by the server.
+        return "InvalidURI: %s" % exc
+    except websockets.exceptions.WebSocketException:
+        pass  # the case's business: go on with the next one
     except OSError as exc:
         # The connection failed before it opened (ssl.SSLError is an
         # OSError): the case's business as well.
         sys.stderr.write("%s: %s\n" % (uri, exc))
-        return None if opened else "%s: %s" % (type(exc).__name__, exc)
     except ValueError as exc:
         # The library itself broke on what the server sent (10.4 agrees
         # to client_max_window_bits=8, then zlib refuses a window that
         # small: case 15.4.6): the case's business too, not the driver's.
         sys.stderr.write("%s: %s\n" % (uri, exc))
-        return None if opened else "%s: %s" % (type(exc).__name__, exc)
     return None
 
 

@@ -18,8 +18,9 @@
 // answer names a "target" (an IRI or a URI), that is opened instead of
 // /runCase, on the server's address whatever host it names (a `lookup`
 // that answers the server's address; ws still puts the host in the Host
-// header and the TLS handshake), and when ws refuses to open it,
-// /runCase?...&refused=WHY is opened instead; when it asks for
+// header and the TLS handshake), and when ws refuses the URL without
+// connecting (its constructor throws), /runCase?...&refused=WHY is opened
+// instead; when it asks for
 // "connections": N, /runCase is opened N times at once (cases 22.7.x and
 // 22.8.1).
 //
@@ -74,24 +75,23 @@ function lookupServer(hostname, options, cb) {
 		cb(null, server, family);
 }
 
-// Opens url and resolves when the connection is gone: null, or why it
-// failed before it opened.
+// Opens url and resolves when the connection is gone: null, or why ws
+// refused the URL without connecting (its constructor throws).  Anything
+// that fails later has been seen by the server.
 function connectUrl(url, onMessage, extra) {
 	return new Promise((resolve) => {
 		let ws;
 		try {
 			ws = new WebSocket(url, Object.assign({}, opts, extra));
 		} catch (e) {
-			resolve(String(e)); // ws refused the URL itself
+			resolve(String(e));
 			return;
 		}
-		let opened = false, why = null;
-		ws.on('open', () => { opened = true; });
 		ws.on('message', (data, isBinary) => onMessage(ws, data, isBinary));
 		// A protocol error from the server is the case's business: the
 		// library has already failed the connection; go on.
-		ws.on('error', (e) => { if (!opened && why === null) why = String(e); });
-		ws.on('close', () => resolve(opened ? null : (why || 'closed before it opened')));
+		ws.on('error', () => {});
+		ws.on('close', () => resolve(null));
 	});
 }
 
