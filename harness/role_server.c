@@ -729,6 +729,20 @@ static int path_is(const struct sess *s, size_t plen, const char *p)
 	return plen == strlen(p) && memcmp(s->req_path, p, plen) == 0;
 }
 
+static int64_t handshake_ms(const struct srv *v)
+{
+	return v->o->handshake_timeout_ms > 0 ? v->o->handshake_timeout_ms
+					      : 5000;
+}
+
+/* When what comes before a request (a CONNECT, the TLS handshake) must be
+ * over: the handshake timeout, scaled. */
+static struct clk_deadline handshake_deadline(const struct srv *v)
+{
+	return clk_deadline_in_ms(
+		(int64_t)((double)handshake_ms(v) * scale_of(v->o)));
+}
+
 /* The session settings of every connection the server serves. */
 static void srv_sess_cfg(const struct srv *v, struct sess_cfg *cfg)
 {
@@ -739,9 +753,7 @@ static void srv_sess_cfg(const struct srv *v, struct sess_cfg *cfg)
 	cfg->max_message = o->max_message;
 	cfg->compressor = o->compressor;
 	cfg->timeout_scale = o->timeout_scale;
-	cfg->open_timeout_ms = o->handshake_timeout_ms > 0
-				       ? o->handshake_timeout_ms
-				       : 5000;
+	cfg->open_timeout_ms = handshake_ms(v);
 	cfg->record = 1;
 	if (o->pcap != NULL)
 		cfg->wirelog_max = capcase_wirelog_max(o->pcap);
@@ -809,14 +821,8 @@ static void do_case_count(struct srv *v, struct sess *s)
 static void serve_other(struct srv *v, struct net_conn *c, size_t index,
 			char *what, size_t cap)
 {
-	int64_t hs_ms = v->o->handshake_timeout_ms > 0
-				? v->o->handshake_timeout_ms
-				: 5000;
 	if (v->have_tls &&
-	    net_tls_handshake(c, &v->tls, NULL,
-			      clk_deadline_in_ms((int64_t)((double)hs_ms *
-							   scale_of(v->o)))) !=
-		    0) {
+	    net_tls_handshake(c, &v->tls, NULL, handshake_deadline(v)) != 0) {
 		snprintf(what, cap, "its TLS handshake failed: %.120s",
 			 c->errmsg);
 		net_close(c);
@@ -1345,14 +1351,10 @@ static void serve_one(struct srv *v, struct net_conn *c)
 {
 	int64_t t0 = clk_now_ns();
 	const struct run_server_opts *o = v->o;
-	int64_t hs_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms
-						    : 5000;
 	const char *perr = NULL;
 	size_t refused = conn_due(v, LCASE_CONN_PROXY_REFUSED);
 	int prc = proxy_connect(c, v->proxy_line, sizeof(v->proxy_line),
-				clk_deadline_in_ms((int64_t)((double)hs_ms *
-							     scale_of(o))),
-				refused != 0, &perr);
+				handshake_deadline(v), refused != 0, &perr);
 	if (prc == 1) {
 		v->conn_done = refused;
 		memcpy(v->peer, c->peer, sizeof(v->peer));
@@ -1378,10 +1380,8 @@ static void serve_one(struct srv *v, struct net_conn *c)
 	}
 	int hrc = 0;
 	if (v->have_tls &&
-	    (hrc = net_tls_handshake(
-		     c, untrusted ? &v->untrusted : &v->tls, NULL,
-		     clk_deadline_in_ms((int64_t)((double)hs_ms *
-						  scale_of(o))))) != 0) {
+	    (hrc = net_tls_handshake(c, untrusted ? &v->untrusted : &v->tls,
+				     NULL, handshake_deadline(v))) != 0) {
 		if (untrusted != 0) {
 			/* R6455-4.1-15: the client fails the connection.
 			 * A handshake that neither ends nor goes on is not
