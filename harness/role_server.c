@@ -759,6 +759,20 @@ static void srv_sess_cfg(const struct srv *v, struct sess_cfg *cfg)
 		cfg->wirelog_max = capcase_wirelog_max(o->pcap);
 }
 
+/* sess_init with srv_sess_cfg; on failure (out of memory) c is closed and
+ * -1 returned. */
+static int srv_sess_init(const struct srv *v, struct sess *s,
+			 struct net_conn *c)
+{
+	struct sess_cfg cfg;
+	srv_sess_cfg(v, &cfg);
+	if (sess_init(s, &cfg) != 0) {
+		net_close(c);
+		return -1;
+	}
+	return 0;
+}
+
 /* The verdict on a connection the server judges itself, for case index:
  * the one served with the untrusted certificate or the refused CONNECT
  * (see struct srv), a request that did not parse (judge_unparsed) or two
@@ -829,11 +843,8 @@ static void serve_other(struct srv *v, struct net_conn *c, size_t index,
 		return;
 	}
 	struct sess s;
-	struct sess_cfg cfg;
-	srv_sess_cfg(v, &cfg);
-	if (sess_init(&s, &cfg) != 0) {
+	if (srv_sess_init(v, &s, c) != 0) {
 		snprintf(what, cap, "out of memory");
-		net_close(c);
 		return;
 	}
 	if (sess_read_request(&s, c) != 0) {
@@ -1406,12 +1417,8 @@ static void serve_one(struct srv *v, struct net_conn *c)
 		return;
 	}
 	struct sess s;
-	struct sess_cfg cfg;
-	srv_sess_cfg(v, &cfg);
-	if (sess_init(&s, &cfg) != 0) {
-		net_close(c);
+	if (srv_sess_init(v, &s, c) != 0)
 		return;
-	}
 	memcpy(v->peer, c->peer, sizeof(v->peer));
 	int rrc = sess_read_request(&s, c);
 	if (rrc != 0 && untrusted != 0) {
