@@ -42,10 +42,14 @@ end
 
 local function header(msg, name) return headers(msg, name)[1] end
 
+-- The request target (the second word of the request line).
+local function request_target(s)
+  return (s.http_request or ""):match("^%S+%s+(%S+)") or ""
+end
+
 -- The agent=... parameter of the request target ("" when none).
 local function agent_of(s)
-  local target = (s.http_request or ""):match("^%S+%s+(%S+)") or ""
-  return target:match("[?&]agent=([^&]*)") or ""
+  return request_target(s):match("[?&]agent=([^&]*)") or ""
 end
 
 local function memory(s)
@@ -716,11 +720,6 @@ client_case {
 -- carries via=target, so a driver that ignores the extension is told apart
 -- (UNIMPLEMENTED).
 
--- The request target (the second word of the request line).
-local function request_target(s)
-  return (s.http_request or ""):match("^%S+%s+(%S+)") or ""
-end
-
 -- %XX escapes decoded (for showing what a driver reported).
 local function unpct(v)
   return (v:gsub("%+", " "):gsub("%%(%x%x)", function(h)
@@ -729,12 +728,13 @@ local function unpct(v)
 end
 
 -- Shared start of the 22.7 cases: nil when the case was judged already
--- (refused, or not opened through the target), else the request target.
-local function target_request(s, refused_verdict)
+-- (refused: INFORMATIONAL, since a client may accept URIs only; or not
+-- opened through the target), else the request target.
+local function target_request(s)
   local t = request_target(s)
   local refused = t:match("[?&]refused=([^&]*)")
   if refused then
-    not_applicable(s, refused_verdict, "the client refused to open the "
+    not_applicable(s, "INFORMATIONAL", "the client refused to open the "
       .. "target: " .. unpct(refused):sub(1, 200))
     return nil
   end
@@ -768,7 +768,7 @@ client_case {
   target = "{scheme}://bücher.example:{port}/runCase?case={case}"
     .. "&agent={agent}&via=target",
   run = function(s)
-    if not target_request(s, "INFORMATIONAL") then return end
+    if not target_request(s) then return end
     local host = header(s.http_request, "Host")
     local name = host and (host:match("^([^:]*)") or host)
     if not host then
@@ -810,7 +810,7 @@ client_case {
   target = "{scheme}://{host}/runCase?case={case}&agent={agent}"
     .. "&via=target&text=" .. IRI_TEXT,
   run = function(s)
-    local t = target_request(s, "INFORMATIONAL")
+    local t = target_request(s)
     if not t then return end
     local got = t:match("[?&]text=([^&]*)")
     local norm = got and got:gsub("%%(%x%x)", function(h)
@@ -845,7 +845,7 @@ client_case {
   target = "{scheme}://{host}/runCase?case={case}&agent={agent}"
     .. "&via=target&tag=%23wsprobe",
   run = function(s)
-    local t = target_request(s, "INFORMATIONAL")
+    local t = target_request(s)
     if not t then return end
     local got = t:match("[?&]tag=([^&]*)")
     if got == "%23wsprobe" then

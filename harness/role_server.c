@@ -952,25 +952,19 @@ static void do_run_case(struct srv *v, struct sess *s)
 		refuse(v, s, 1000, why);
 		return;
 	}
-	if (sc->c->conn != 0 && v->conn_done == index &&
-	    find_result(v, agent, sc->c->id) != NULL) {
-		/* Judged on the connection served with the untrusted
-		 * certificate or the refused CONNECT (the driver retried the
-		 * case, or asked for something else first); a second run
-		 * would replace that. */
-		snprintf(why, sizeof(why), "case %s was judged on the "
-			 "connection before", sc->c->id);
-		refuse(v, s, 1000, why);
-		return;
-	}
+	/* A verdict the server gave on an earlier connection stays: the
+	 * one served with the untrusted certificate or the refused CONNECT
+	 * (the driver retried the case, or asked for something else first),
+	 * or the raw bytes of 22.7.2's target, which a driver may follow
+	 * with refused=. */
 	char refused[8];
-	if (sc->c->target != NULL &&
-	    run_server_query_get(s->req_path, "refused", refused,
-				 sizeof(refused)) != WSP_E_INCOMPLETE &&
-	    find_result(v, agent, sc->c->id) != NULL) {
-		/* A driver that says its library refused the target after
-		 * the server judged what it sent (22.7.2's raw bytes) would
-		 * replace that verdict. */
+	int judged_before =
+		((sc->c->conn != 0 && v->conn_done == index) ||
+		 (sc->c->target != NULL &&
+		  run_server_query_get(s->req_path, "refused", refused,
+				       sizeof(refused)) != WSP_E_INCOMPLETE)) &&
+		find_result(v, agent, sc->c->id) != NULL;
+	if (judged_before) {
 		snprintf(why, sizeof(why), "case %s was judged on the "
 			 "connection before", sc->c->id);
 		refuse(v, s, 1000, why);
@@ -1060,7 +1054,8 @@ static int driver_extension(struct srv *v, struct sess *s,
 		return -1;
 	if (c->target == NULL)
 		return 0;
-	char agent[256], why[128], agent_pct[3 * 64 + 1], host[256];
+	char agent[256], why[128], agent_pct[3 * 64 + 1],
+		host[256];
 	if (get_agent(s->req_path, agent, sizeof(agent), why, sizeof(why)) != 0)
 		snprintf(agent, sizeof(agent), "unknown");
 	pct_encode(agent_pct, sizeof(agent_pct), agent);
@@ -1313,7 +1308,7 @@ static void judge_refused_proxy(struct srv *v, struct net_conn *c,
 
 /* A request that did not parse, from a driver opening a case's target
  * (via=target in it): a client that sent the non-ASCII characters of its
- * IRI as raw bytes instead of percent-encoded UTF-8 (22.10.2,
+ * IRI as raw bytes instead of percent-encoded UTF-8 (22.7.2,
  * R6455-11.1.1-02) breaks the request line, so that case is judged here.
  * Returns 1 when it was. */
 static int judge_unparsed(struct srv *v, const struct sess *s, int64_t t0)
@@ -1343,10 +1338,11 @@ static int judge_unparsed(struct srv *v, const struct sess *s, int64_t t0)
 	}
 	ascii[n] = '\0';
 	shown[o] = '\0';
+	if (!raw || strstr(ascii, "via=target") == NULL)
+		return 0;
 	char why[600], agent[256];
 	const struct srv_case *sc = lookup_case(v, ascii, why, sizeof(why));
-	if (!raw || strstr(ascii, "via=target") == NULL || sc == NULL ||
-	    sc->c->target == NULL)
+	if (sc == NULL || sc->c->target == NULL)
 		return 0;
 	if (get_agent(ascii, agent, sizeof(agent), why, sizeof(why)) != 0)
 		agent[0] = '\0';

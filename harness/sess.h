@@ -265,7 +265,8 @@ int sess_connect(struct sess *s, const struct url *u, struct net_tls *t,
 /* Server: takes over an accepted connection c (TLS already done or not)
  * and reads the request head; the target is in s->req_path.  Returns 0, or
  * a negative code with s->open_error set (the request was answered with an
- * HTTP error when it was malformed). */
+ * HTTP error when it was malformed, and the bytes read are kept in
+ * s->http_request). */
 int sess_read_request(struct sess *s, struct net_conn *c);
 
 /* Server: answers the request read by sess_read_request: 101 with the
