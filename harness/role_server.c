@@ -1054,7 +1054,7 @@ static int driver_extension(struct srv *v, struct sess *s,
 		return -1;
 	if (c->target == NULL)
 		return 0;
-	char agent[256], why[128], agent_pct[3 * 64 + 1],
+	char agent[256], why[128], agent_pct[3 * sizeof(agent) + 1],
 		host[256];
 	if (get_agent(s->req_path, agent, sizeof(agent), why, sizeof(why)) != 0)
 		snprintf(agent, sizeof(agent), "unknown");

@@ -1295,6 +1295,15 @@ START_TEST(cases22_uri_targets)
 	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
 	ck_assert_msg(strstr(text, "\"id\": \"22.7.2\"") != NULL, "%s", text);
 	ck_assert_msg(strstr(text, "connections") == NULL, "%s", text);
+	/* An agent of 80 spaces is 240 bytes encoded, whole in the target
+	 * (else its results would go to a shorter name). */
+	char q[300], spaces[241] = "";
+	for (int i = 0; i < 80; i++)
+		strcat(spaces, "%20");
+	snprintf(q, sizeof(q), "/getCaseInfo?case=2&agent=%s", spaces);
+	fetch_text(port, q, text, sizeof(text));
+	snprintf(want, sizeof(want), "&agent=%s&via=target", spaces);
+	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
 	fetch_text(port, "/getCaseInfo?case=3", text, sizeof(text));
 	ck_assert_msg(strstr(text, "agent=unknown&via=target&tag=%23wsprobe\"")
 			      != NULL, "%s", text);
