@@ -1297,9 +1297,10 @@ START_TEST(cases22_uri_targets)
 	ck_assert_msg(strstr(text, "connections") == NULL, "%s", text);
 	/* An agent of 80 spaces is 240 bytes encoded, whole in the target
 	 * (else its results would go to a shorter name). */
-	char q[300], spaces[241] = "";
+	char q[300], spaces[241];
 	for (int i = 0; i < 80; i++)
-		strcat(spaces, "%20");
+		memcpy(spaces + 3 * i, "%20", 3);
+	spaces[240] = '\0';
 	snprintf(q, sizeof(q), "/getCaseInfo?case=2&agent=%s", spaces);
 	fetch_text(port, q, text, sizeof(text));
 	snprintf(want, sizeof(want), "&agent=%s&via=target", spaces);
