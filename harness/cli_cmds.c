@@ -150,7 +150,7 @@ int cli_echo(int argc, char **argv)
 enum {
 	C_CASES, C_EXCLUDE, C_AGENT, C_JOBS, C_SCALE, C_REPORT, C_SEED, C_CACERT,
 	C_INSECURE, C_MAXMSG, C_ENGINE, C_URL, C_QUIET, C_SPEC, C_BASELINE, C_PCAP,
-	C_PCAPMAX
+	C_PCAPMAX, C_ZCACHE
 };
 
 static const struct cli_opt client_table[] = {
@@ -165,6 +165,7 @@ static const struct cli_opt client_table[] = {
 	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer (default 67108864)", C_MAXMSG},
 	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", C_ENGINE},
+	{"deflate-cache", 0, 1, "MIB", "compressed messages kept for reuse, in MiB (default 384; 0: off): a message our compressor starts afresh is compressed once per run", C_ZCACHE},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"spec", 's', 1, "FILE", "Autobahn's fuzzingclient.json: servers, cases, exclude-cases, exclude-agent-cases, outdir", C_SPEC},
 	{"baseline", 'b', 1, "FILE", "expected verdicts (wsprobe report DIR --make-baseline): exit 1 only when a case is worse", C_BASELINE},
@@ -185,6 +186,7 @@ static const struct cli_opt run_table[] = {
 	{"insecure", 'k', 0, NULL, "wss://: do not verify the server certificate", C_INSECURE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the peer", C_MAXMSG},
 	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", C_ENGINE},
+	{"deflate-cache", 0, 1, "MIB", "compressed messages kept for reuse, in MiB (default 384; 0: off): a message our compressor starts afresh is compressed once per run", C_ZCACHE},
 	{"quiet", 'q', 0, NULL, "no summary on stdout", C_QUIET},
 	{"baseline", 'b', 1, "FILE", "expected verdicts: exit 1 only when a case is worse", C_BASELINE},
 	{"pcap", 0, 0, NULL, "write each case's traffic as DIR/pcap/CASEID.pcap (plaintext even over TLS)", C_PCAP},
@@ -248,6 +250,8 @@ static int client_set(void *ctx, int id, const char *val, char *err,
 	case C_ENGINE:
 		return cli_set_deflate_engine(val, &a->compressor, "", err,
 					      errlen);
+	case C_ZCACHE:
+		return cli_set_deflate_cache(val, "", err, errlen);
 	case C_URL:
 		a->url = val;
 		return 0;

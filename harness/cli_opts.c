@@ -13,6 +13,7 @@
 
 #include "pmd.h"
 #include "cli_opts.h"
+#include "zcache.h"
 
 static const struct cli_opt *find_long(const struct cli_opt *opts, size_t n,
 				       const char *name, size_t len)
@@ -286,6 +287,19 @@ int cli_set_max_message(const char *val, uint64_t *max, const char *pre,
 				      "not '%s'", pre, val);
 		return -1;
 	}
+	return 0;
+}
+
+int cli_set_deflate_cache(const char *val, const char *pre, char *err,
+			  size_t errlen)
+{
+	uint64_t mib;
+	if (cli_parse_u64(val, 0, 65536, &mib) != 0) {
+		snprintf(err, errlen, "%s--deflate-cache takes 0 to 65536 MiB, "
+				      "not '%s'", pre, val);
+		return -1;
+	}
+	zc_set_budget((size_t)mib << 20);
 	return 0;
 }
 

@@ -102,6 +102,11 @@ int cli_set_scale(const char *val, double *scale, const char *pre, char *err,
 int cli_set_deflate_engine(const char *val, int *engine, const char *pre,
 			   char *err, size_t errlen);
 
+/* --deflate-cache MIB: the budget of the process's cache of compressed
+ * messages (harness/zcache.h); 0 turns it off. */
+int cli_set_deflate_cache(const char *val, const char *pre, char *err,
+			  size_t errlen);
+
 /* --max-message: 1 to 2^40 bytes into *max. */
 int cli_set_max_message(const char *val, uint64_t *max, const char *pre,
 			char *err, size_t errlen);

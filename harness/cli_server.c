@@ -28,6 +28,7 @@ static void on_signal(int sig)
 
 enum {
 	S_LISTEN, S_CASES, S_EXCLUDE, S_REPORT, S_SEED, S_SCALE, S_MAXMSG, S_ENGINE,
+	S_ZCACHE,
 	S_CERT, S_KEY, S_SPEC, S_PORTFILE, S_QUIET, S_PCAP, S_PCAPMAX
 };
 
@@ -40,6 +41,7 @@ static const struct cli_opt server_table[] = {
 	{"timeout-scale", 0, 1, "F", "multiply every timer by F (slow machines; default 1)", S_SCALE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the client (default 67108864)", S_MAXMSG},
 	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", S_ENGINE},
+	{"deflate-cache", 0, 1, "MIB", "compressed messages kept for reuse, in MiB (default 384; 0: off): a message our compressor starts afresh is compressed once per run", S_ZCACHE},
 	{"tls-cert", 0, 1, "FILE", "serve wss:// with this PEM certificate chain", S_CERT},
 	{"tls-key", 0, 1, "FILE", "the PEM private key for --tls-cert", S_KEY},
 	{"spec", 0, 1, "FILE", "Autobahn fuzzingserver.json (url, outdir, cases, exclude-cases, exclude-agent-cases, key, cert)", S_SPEC},
@@ -94,6 +96,8 @@ static int server_set(void *ctx, int id, const char *val, char *err,
 	case S_MAXMSG:
 		return cli_set_max_message(val, &a->max_message, pre, err,
 					   errlen);
+	case S_ZCACHE:
+		return cli_set_deflate_cache(val, pre, err, errlen);
 	case S_ENGINE:
 		return cli_set_deflate_engine(val, &a->compressor, pre, err,
 					      errlen);

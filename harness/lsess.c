@@ -16,6 +16,7 @@
 #include "run.h"
 #include "wsf.h"
 #include "wsp_err.h"
+#include "zcache.h"
 
 #define SESS_MT "wsprobe.session"
 
@@ -74,6 +75,11 @@ static lua_Integer opt_int(lua_State *L, int t, const char *k, lua_Integer def,
 	return v;
 }
 
+static int t_has(lua_State *L, int t)
+{
+	return t != 0 && !lua_isnoneornil(L, t);
+}
+
 static int opt_bool(lua_State *L, int t, const char *k, int def)
 {
 	if (t == 0 || lua_isnoneornil(L, t))
@@ -103,11 +109,38 @@ static int send_message(lua_State *L, uint8_t opcode)
 	const char *p = luaL_checklstring(L, 2, &len);
 	struct sess_write w;
 	write_opts(L, 3, &w);
+	/* (deflate-cases helper) opts.from/opts.to send bytes from..to of
+	 * the string, as string.sub would cut them, without making that
+	 * string: 12.x/13.x cut 18,000 windows of up to 128 KiB per
+	 * subcategory, and each copy (and its garbage) cost more than the
+	 * framing. */
+	lua_Integer from = opt_int(L, 3, "from", 1, 1, (lua_Integer)len + 1);
+	lua_Integer to = opt_int(L, 3, "to", (lua_Integer)len, from - 1,
+				 (lua_Integer)len);
+	p += from - 1;
+	len = (size_t)(to - from + 1);
 	size_t fragment = (size_t)opt_int(L, 3, "fragment", 0, 0, 1 << 30);
 	int compress = opt_bool(L, 3, "compress", -1);
+	/* opts.reuse = name: the caller promises that bytes from..to of a
+	 * string it calls name are always the same bytes, so their
+	 * compressed form may be kept and sent again (harness/zcache.h). */
+	struct sess_reuse reuse = { NULL, 0, (uint64_t)(from - 1) };
+	if (t_has(L, 3)) {
+		lua_getfield(L, 3, "reuse");
+		if (!lua_isnil(L, -1)) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				return luaL_error(L, "option 'reuse' must be a string");
+			reuse.name = lua_tolstring(L, -1, &reuse.name_len);
+			if (reuse.name_len == 0 || reuse.name_len > ZC_NAME_MAX)
+				return luaL_error(L, "option 'reuse' must be 1 to %d bytes",
+						  ZC_NAME_MAX);
+		}
+		lua_pop(L, 1); /* the name stays alive in the options table */
+	}
 	need_open(L, ctx);
-	sess_send_message(ctx->s, opcode, (const uint8_t *)p, len, fragment,
-			  compress, &w);
+	sess_send_message_reused(ctx->s, opcode, (const uint8_t *)p, len,
+				 fragment, compress, &w,
+				 reuse.name != NULL ? &reuse : NULL);
 	return 0;
 }
 
@@ -364,13 +397,49 @@ static int l_pause(lua_State *L)
 	return 0;
 }
 
-/* s:receive([seconds]) -> {type=, opcode=, data=} or nil */
+/* Where two byte strings first differ (1-based), or 0 when they are the
+ * same; a string that is a prefix of the other differs just after it. */
+static size_t first_difference(const uint8_t *a, size_t alen,
+			       const uint8_t *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	if (n == 0 || memcmp(a, b, n) == 0)
+		return alen == blen ? 0 : n + 1;
+	size_t i = 0;
+	while (a[i] == b[i])
+		i++;
+	return i + 1;
+}
+
+/* s:receive([seconds [, compare]]) -> {type=, opcode=, data=} or nil.
+ * With compare = { str, from = i, to = j } the event has len and
+ * differs_at (nil when the message is bytes i..j of str, else the first
+ * byte that differs) instead of data: the echo cases (12.x, 13.x) check
+ * 18,000 echoes per subcategory, and pushing each into Lua first was one
+ * more copy of it and more garbage. */
 static int l_receive(lua_State *L)
 {
 	struct run_case_ctx *ctx = check_ctx(L);
 	lua_Number sec = luaL_optnumber(L, 2, 10);
 	if (!(sec >= 0) || sec > 3600)
 		return luaL_error(L, "receive takes 0 to 3600 seconds");
+	const uint8_t *want = NULL;
+	size_t want_len = 0;
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
+		lua_rawgeti(L, 3, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "receive: compare[1] must be a string");
+		size_t n;
+		const char *str = lua_tolstring(L, -1, &n);
+		lua_Integer from = opt_int(L, 3, "from", 1, 1, (lua_Integer)n + 1);
+		lua_Integer to = opt_int(L, 3, "to", (lua_Integer)n, from - 1,
+					 (lua_Integer)n);
+		want = (const uint8_t *)str + (from - 1);
+		want_len = (size_t)(to - from + 1);
+		/* The string stays referenced from the table at index 3. */
+		lua_pop(L, 1);
+	}
 	need_open(L, ctx);
 	/* (deflate-cases helper) Events handed out earlier were copied into
 	 * Lua and are judged by nobody (the verdict skips consumed events):
@@ -391,8 +460,18 @@ static int l_receive(lua_State *L)
 	lua_setfield(L, -2, "type");
 	lua_pushinteger(L, e->opcode);
 	lua_setfield(L, -2, "opcode");
-	lua_pushlstring(L, (const char *)e->data, e->len);
-	lua_setfield(L, -2, "data");
+	if (want != NULL) {
+		lua_pushinteger(L, (lua_Integer)e->len);
+		lua_setfield(L, -2, "len");
+		size_t at = first_difference(e->data, e->len, want, want_len);
+		if (at != 0) {
+			lua_pushinteger(L, (lua_Integer)at);
+			lua_setfield(L, -2, "differs_at");
+		}
+	} else {
+		lua_pushlstring(L, (const char *)e->data, e->len);
+		lua_setfield(L, -2, "data");
+	}
 	/* (limits-cases helper, category 9) Free it now too, not only at
 	 * the next receive: Lua holds its own copy, and a 16 MiB echo
 	 * (9.1.6) need not be kept twice while the case compares it.  e is

@@ -20,6 +20,7 @@
 #include "capcase.h"
 #include "ext.h"
 #include "sess.h"
+#include "zcache.h"
 #include "wsp_err.h"
 
 #define DEFAULT_MAX_MESSAGE ((uint64_t)64 << 20)
@@ -293,6 +294,7 @@ static int start_decoder(struct sess *s)
 		pmd_inflate_cfg_init(&ic, (size_t)s->cfg.max_message);
 		ic.engine = dc.engine;
 		pmd_agreed_streams(&s->pmd, s->cfg.role, &dc, &ic);
+		s->defl_cfg = dc;
 		if ((rc = pmd_deflater_new(&s->defl, &dc, NULL)) != 0 ||
 		    (rc = pmd_inflater_new(&s->infl, &ic, NULL)) != 0)
 			return rc;
@@ -549,9 +551,50 @@ static int compress_message(struct sess *s, const uint8_t *data, size_t len,
 	return 0;
 }
 
+/* The compressed form of a named message from the process's cache, or
+ * made on a miss (then stored, and also handed to the caller in *made to
+ * free); NULL when the message cannot be cached (the caller compresses it
+ * as usual).  Only a compressor that starts each message afresh gives the
+ * same bytes for the same message. */
+static const uint8_t *reused_form(struct sess *s, const uint8_t *data,
+				  size_t len, const struct sess_reuse *r,
+				  size_t *zlen, uint8_t **made)
+{
+	if (r == NULL || !s->defl_cfg.no_context_takeover ||
+	    len < ZC_MIN_LEN || zc_budget() == 0)
+		return NULL;
+	struct zc_key k = {
+		.name = r->name,
+		.name_len = r->name_len,
+		.from = r->from,
+		.len = len,
+		.engine = s->defl_cfg.engine,
+		.level = s->defl_cfg.level,
+		.window_bits = s->defl_cfg.window_bits,
+		.mem_level = s->defl_cfg.mem_level,
+		.strategy = s->defl_cfg.strategy,
+	};
+	const uint8_t *z = zc_find(&k, zlen);
+	if (z != NULL)
+		return z;
+	if (compress_message(s, data, len, made, zlen) != 0)
+		return NULL;
+	(void)zc_put(&k, *made, *zlen); /* over budget: just not kept */
+	return *made;
+}
+
 int sess_send_message(struct sess *s, uint8_t opcode, const uint8_t *data,
 		      size_t len, size_t fragment, int compress,
 		      const struct sess_write *w)
+{
+	return sess_send_message_reused(s, opcode, data, len, fragment,
+					compress, w, NULL);
+}
+
+int sess_send_message_reused(struct sess *s, uint8_t opcode,
+			     const uint8_t *data, size_t len, size_t fragment,
+			     int compress, const struct sess_write *w,
+			     const struct sess_reuse *reuse)
 {
 	if (s->state == SESS_CLOSED || s->conn.fd < 0)
 		return WSP_E_NET_CLOSED;
@@ -559,10 +602,16 @@ int sess_send_message(struct sess *s, uint8_t opcode, const uint8_t *data,
 	int deflated = s->pmd_on && s->defl != NULL && compress != 0;
 	if (deflated) {
 		size_t zlen;
-		int rc = compress_message(s, data, len, &z, &zlen);
-		if (rc != 0)
-			return rc;
-		data = z;
+		const uint8_t *kept =
+			reused_form(s, data, len, reuse, &zlen, &z);
+		if (kept != NULL) {
+			data = kept;
+		} else {
+			int rc = compress_message(s, data, len, &z, &zlen);
+			if (rc != 0)
+				return rc;
+			data = z;
+		}
 		len = zlen;
 	}
 	size_t nframes = (fragment == 0 || len == 0) ? 1

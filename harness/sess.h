@@ -179,6 +179,7 @@ struct sess {
 	int pmd_on;
 	struct pmd_agreed pmd;
 	struct pmd_deflater *defl;
+	struct pmd_deflate_cfg defl_cfg; /* defl's parameters */
 	struct pmd_inflater *infl;
 	char req_path[1024];  /* server: the request target */
 
@@ -286,6 +287,22 @@ int sess_send_frames(struct sess *s, const struct sess_frame *frames,
 int sess_send_message(struct sess *s, uint8_t opcode, const uint8_t *data,
 		      size_t len, size_t fragment, int compress,
 		      const struct sess_write *w);
+
+/* The same, for a message the caller names (harness/zcache.h): bytes from
+ * offset 'from' of a source called name, which always stand for the same
+ * bytes within the process.  When our compressor starts every message
+ * afresh, the compressed form is taken from the process's cache, or made
+ * and stored there; the bytes sent are the same either way.  A NULL
+ * reuse is sess_send_message. */
+struct sess_reuse {
+	const char *name;
+	size_t name_len;
+	uint64_t from;
+};
+int sess_send_message_reused(struct sess *s, uint8_t opcode,
+			     const uint8_t *data, size_t len, size_t fragment,
+			     int compress, const struct sess_write *w,
+			     const struct sess_reuse *reuse);
 
 /* Encodes one frame as sess_send_frames would send it (masked per role
  * unless told, the key drawn from the session's generator) into a new

@@ -18,6 +18,7 @@
 #include "run.h"
 #include "wsf.h"
 #include "wsp_err.h"
+#include "zcache.h"
 
 static int run_against(const char *url, unsigned jobs, const char *path,
 		       double scale, struct res_run *r, char *err)
@@ -334,6 +335,131 @@ START_TEST(run_stats_cover_what_the_wire_log_left_out)
 }
 END_TEST
 
+/* Runs body as case 99.1 against a fresh echo server; the case's result. */
+static struct res_case run_one_on_echo(const char *body, struct res_run *r)
+{
+	struct tl_echo e;
+	tl_echo_start(&e, NULL, NULL);
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", e.port);
+	const char *path = write_case(body);
+	int rc = run_against(url, 1, path, 1.0, r, err);
+	tl_echo_stop(&e);
+	unlink(path);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_uint_eq(r->agents[0].ncases, 1);
+	return r->agents[0].cases[0];
+}
+
+START_TEST(run_send_range_and_compare_echo_in_place)
+{
+	/* s:send_text's from/to send part of a string as string.sub cuts
+	 * it; s:receive's compare says whether (and where) the echo
+	 * differs, instead of handing it over (the 12.x/13.x driver). */
+	struct res_run r;
+	struct res_case c = run_one_on_echo(
+		"local src = 'xxHELLO, WORLDyy' "
+		"local function check(cond, what) "
+		"  if not cond then s:verdict('FAILED', what) error(what) end "
+		"end "
+		"s:send_text(src, { from = 3, to = 14 }) "
+		"local ev = s:receive(5, { src, from = 3, to = 14 }) "
+		"check(ev and ev.type == 'text' and ev.len == 12, 'type/len') "
+		"check(ev.differs_at == nil and ev.data == nil, 'same') "
+		"s:send_binary(src, { from = 3, to = 14 }) "
+		"ev = s:receive(5, { src, from = 3, to = 15 }) "
+		"check(ev.type == 'binary' and ev.differs_at == 13, 'prefix') "
+		"s:send_text(src, { from = 3, to = 14 }) "
+		"ev = s:receive(5, { 'xxHELLO, WXRLD', from = 3 }) "
+		"check(ev.differs_at == 9, 'at ' .. tostring(ev.differs_at)) "
+		"s:send_text(src, { from = 5, to = 4 }) "
+		"ev = s:receive(5, { src, from = 1, to = 0 }) "
+		"check(ev.len == 0 and ev.differs_at == nil, 'empty') "
+		"s:send_text(src) "
+		"ev = s:receive(5) "
+		"check(ev.data == src, 'whole') "
+		"for _, bad in ipairs { { from = 0 }, { from = 18 }, "
+		"    { from = 3, to = 1 }, { to = 17 }, { from = 'x' } } do "
+		"  check(not pcall(s.send_text, s, src, bad), 'bad range') "
+		"end "
+		"check(not pcall(s.receive, s, 1, { 42 }), 'compare[1]') "
+		"check(not pcall(s.send_text, s, src, { reuse = '' }), 'reuse') "
+		"check(not pcall(s.send_text, s, src, { reuse = 7 }), 'reuse 7') "
+		"s:verdict('OK', 'all checked') "
+		"s:close(1000)",
+		&r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	ck_assert_str_eq(c.reason, "all checked");
+	res_free(&r);
+}
+END_TEST
+
+/* A case body that opens with permessage-deflate (offer as given), sends
+ * the same named 4 KiB window n times and another once, and checks each
+ * echo in place. */
+static const char *reuse_body(const char *offer)
+{
+	static char body[2048];
+	snprintf(body, sizeof(body),
+		 "local src = string.rep('{\"id\":1,\"tags\":[\"alpha\",\"beta\"]}', 400) "
+		 "if not s:open { extensions = { '%s' } } or not s.deflate then "
+		 "  s:verdict('FAILED', 'no deflate') return end "
+		 "for i = 1, 5 do "
+		 "  local from = i == 5 and 101 or 1 "
+		 "  s:send_text(src, { from = from, to = from + 4095, "
+		 "                     reuse = 'test set', fragment = 1000 }) "
+		 "  local ev = s:receive(5, { src, from = from, to = from + 4095 }) "
+		 "  if not ev or ev.differs_at or ev.len ~= 4096 then "
+		 "    s:verdict('FAILED', 'echo ' .. i) s:close(1000) return end "
+		 "end "
+		 "s:verdict('OK', 'five echoes') s:close(1000)",
+		 offer);
+	return body;
+}
+
+START_TEST(run_reuse_compresses_a_named_message_once)
+{
+	/* With client_no_context_takeover agreed, the same named window is
+	 * compressed once and sent again from the cache (one miss, three
+	 * hits; the fifth window starts elsewhere: a second miss); the echo
+	 * server inflates every one of them back to the window. */
+	zc_clear();
+	zc_set_budget(ZC_DEFAULT_BUDGET);
+	struct res_run r;
+	struct res_case c = run_one_on_echo(
+		reuse_body("permessage-deflate; client_no_context_takeover"), &r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	struct zc_stats st;
+	zc_get_stats(&st);
+	ck_assert_uint_eq(st.hits, 3);
+	ck_assert_uint_eq(st.misses, 2);
+	ck_assert_uint_eq(st.entries, 2);
+	ck_assert_uint_gt(st.stored_bytes, 0);
+	ck_assert_uint_lt(st.stored_bytes, 2 * 4096 / 4);
+	res_free(&r);
+
+	/* With context takeover the compressor is not fresh: no lookups,
+	 * nothing stored, and every echo still right. */
+	zc_clear();
+	c = run_one_on_echo(reuse_body("permessage-deflate"), &r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	zc_get_stats(&st);
+	ck_assert_uint_eq(st.hits + st.misses + st.entries, 0);
+	res_free(&r);
+
+	/* Budget 0 (--deflate-cache 0): off. */
+	zc_set_budget(0);
+	c = run_one_on_echo(
+		reuse_body("permessage-deflate; client_no_context_takeover"), &r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	zc_get_stats(&st);
+	ck_assert_uint_eq(st.hits + st.entries, 0);
+	res_free(&r);
+	zc_set_budget(ZC_DEFAULT_BUDGET);
+	zc_clear();
+}
+END_TEST
+
 Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -342,6 +468,8 @@ Suite *run_suite(void)
 	tcase_add_test(tc, run_embedded_cases_all_ok_against_echo);
 	tcase_add_test(tc, run_unreachable_target_is_an_error);
 	tcase_add_test(tc, run_stats_cover_what_the_wire_log_left_out);
+	tcase_add_test(tc, run_send_range_and_compare_echo_in_place);
+	tcase_add_test(tc, run_reuse_compresses_a_named_message_once);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_set_timeout(tc, 30);
