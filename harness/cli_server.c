@@ -41,7 +41,7 @@ static const struct cli_opt server_table[] = {
 	{"timeout-scale", 0, 1, "F", "multiply every timer by F (slow machines; default 1)", S_SCALE},
 	{"max-message", 0, 1, "BYTES", "largest message accepted from the client (default 67108864)", S_MAXMSG},
 	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", S_ENGINE},
-	{"deflate-cache", 0, 1, "MIB", "compressed messages kept for reuse, in MiB (default 384; 0: off): a message our compressor starts afresh is compressed once per run", S_ZCACHE},
+	{"deflate-cache", 0, 1, "MIB", "compressed messages kept for reuse, in MiB (default 256; 0: off): a message our compressor starts afresh is compressed once per run", S_ZCACHE},
 	{"tls-cert", 0, 1, "FILE", "serve wss:// with this PEM certificate chain", S_CERT},
 	{"tls-key", 0, 1, "FILE", "the PEM private key for --tls-cert", S_KEY},
 	{"spec", 0, 1, "FILE", "Autobahn fuzzingserver.json (url, outdir, cases, exclude-cases, exclude-agent-cases, key, cert)", S_SPEC},

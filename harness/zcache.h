@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZC_DEFAULT_BUDGET ((size_t)384 << 20)
+#define ZC_DEFAULT_BUDGET ((size_t)256 << 20)
 #define ZC_NAME_MAX 64
 /* Smaller messages are not worth an entry: compressing them costs about
  * what looking them up does. */
