@@ -42,7 +42,7 @@ static void catch_stop_signals(void)
  * wsprobe echo
  */
 
-enum { E_LISTEN, E_CERT, E_KEY, E_MAXMSG, E_PORTFILE, E_ENGINE };
+enum { E_LISTEN, E_CERT, E_KEY, E_MAXMSG, E_PORTFILE, E_ENGINE, E_ZCACHE };
 
 static const struct cli_opt echo_table[] = {
 	{"listen", 'l', 1, "HOST:PORT", "address to listen on (port 0: any free port)", E_LISTEN},
@@ -51,6 +51,7 @@ static const struct cli_opt echo_table[] = {
 	{"max-message", 0, 1, "BYTES", "largest message accepted (default 67108864); larger ones are closed with 1009", E_MAXMSG},
 	{"port-file", 0, 1, "FILE", "write the port listened on into FILE once listening", E_PORTFILE},
 	{"deflate-engine", 0, 1, "NAME", "permessage-deflate engine: zlib or isa-l (default: isa-l when built in)", E_ENGINE},
+	{"deflate-cache", 0, 1, "MIB", "compressed messages kept for reuse, in MiB (default 256; 0: off): with server_no_context_takeover a message of the same bytes (by SHA-256) is compressed once", E_ZCACHE},
 };
 
 struct echo_args {
@@ -83,6 +84,8 @@ static int echo_set(void *ctx, int id, const char *val, char *err, size_t errlen
 	case E_PORTFILE:
 		a->port_file = val;
 		return 0;
+	case E_ZCACHE:
+		return cli_set_deflate_cache(val, "echo: ", err, errlen);
 	case E_ENGINE:
 		return cli_set_deflate_engine(val, &a->o.compressor, "echo: ",
 					      err, errlen);

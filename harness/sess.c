@@ -556,12 +556,18 @@ static int compress_message(struct sess *s, const uint8_t *data, size_t len,
  * free); NULL when the message cannot be cached (the caller compresses it
  * as usual).  Only a compressor that starts each message afresh gives the
  * same bytes for the same message. */
+int sess_reuse_would_apply(const struct sess *s, size_t len)
+{
+	return s->pmd_on && s->defl != NULL &&
+	       s->defl_cfg.no_context_takeover && len >= ZC_MIN_LEN &&
+	       zc_budget() != 0;
+}
+
 static const uint8_t *reused_form(struct sess *s, const uint8_t *data,
 				  size_t len, const struct sess_reuse *r,
 				  size_t *zlen, uint8_t **made)
 {
-	if (r == NULL || !s->defl_cfg.no_context_takeover ||
-	    len < ZC_MIN_LEN || zc_budget() == 0)
+	if (r == NULL || !sess_reuse_would_apply(s, len))
 		return NULL;
 	struct zc_key k = {
 		.name = r->name,

@@ -303,6 +303,10 @@ int sess_send_message_reused(struct sess *s, uint8_t opcode,
 			     const uint8_t *data, size_t len, size_t fragment,
 			     int compress, const struct sess_write *w,
 			     const struct sess_reuse *reuse);
+/* Would a message of len bytes be looked up (permessage-deflate on, our
+ * compressor fresh for each message, len at least ZC_MIN_LEN, a cache
+ * budget)?  Lets a caller skip naming a message that would not be. */
+int sess_reuse_would_apply(const struct sess *s, size_t len);
 
 /* Encodes one frame as sess_send_frames would send it (masked per role
  * unless told, the key drawn from the session's generator) into a new

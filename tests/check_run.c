@@ -460,6 +460,50 @@ START_TEST(run_reuse_compresses_a_named_message_once)
 }
 END_TEST
 
+START_TEST(run_echo_compresses_a_repeated_message_once)
+{
+	/* wsprobe echo with server_no_context_takeover: a message of the
+	 * same bytes (SHA-256) is compressed once, its echo sent again from
+	 * the cache; a different message is compressed; every echo still
+	 * inflates to what was sent.  (The client here names nothing.) */
+	static const char body[] =
+		"local a = string.rep('{\"id\":1,\"tags\":[\"alpha\"]}', 300) "
+		"local b = a:sub(2) .. 'x' "
+		"if not s:open { extensions = { 'permessage-deflate; %s' } } "
+		"   or not s.deflate then "
+		"  s:verdict('FAILED', 'no deflate') return end "
+		"for i, m in ipairs { a, a, b, a, b } do "
+		"  s:send_text(m) "
+		"  local ev = s:receive(5, { m }) "
+		"  if not ev or ev.differs_at then "
+		"    s:verdict('FAILED', 'echo ' .. i) s:close(1000) return end "
+		"end "
+		"s:verdict('OK', 'five echoes') s:close(1000)";
+	char src[1024];
+	zc_clear();
+	zc_set_budget(ZC_DEFAULT_BUDGET);
+	struct res_run r;
+	snprintf(src, sizeof(src), body, "server_no_context_takeover");
+	struct res_case c = run_one_on_echo(src, &r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	struct zc_stats st;
+	zc_get_stats(&st);
+	ck_assert_uint_eq(st.misses, 2);
+	ck_assert_uint_eq(st.hits, 3);
+	ck_assert_uint_eq(st.entries, 2);
+	res_free(&r);
+	/* With context takeover the echo's compressor is not fresh. */
+	zc_clear();
+	snprintf(src, sizeof(src), body, "client_no_context_takeover");
+	c = run_one_on_echo(src, &r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	zc_get_stats(&st);
+	ck_assert_uint_eq(st.hits + st.misses + st.entries, 0);
+	res_free(&r);
+	zc_clear();
+}
+END_TEST
+
 Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -470,6 +514,7 @@ Suite *run_suite(void)
 	tcase_add_test(tc, run_stats_cover_what_the_wire_log_left_out);
 	tcase_add_test(tc, run_send_range_and_compare_echo_in_place);
 	tcase_add_test(tc, run_reuse_compresses_a_named_message_once);
+	tcase_add_test(tc, run_echo_compresses_a_repeated_message_once);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_set_timeout(tc, 30);
