@@ -50,6 +50,11 @@ expect_out run-bad-scale-msg "^wsprobe --timeout-scale takes 0.05 to 1000, not '
 expect server-bad-pcap-max 2 "$bin" server --pcap-max 1
 expect_out server-bad-pcap-max-msg "^wsprobe server: --pcap-max takes 4096 to 2^40 bytes, not '1'$" "$bin" server --pcap-max 1
 expect_out run-listen-bad-msg "^wsprobe server: --listen takes HOST:PORT, not 'x'$" "$bin" run x.lua --listen x
+expect bad-deflate-cache 2 "$bin" client --deflate-cache 65537 ws://127.0.0.1:1/
+expect_out bad-deflate-cache-msg "^wsprobe --deflate-cache takes 0 to 65536 MiB, not 'x'$" "$bin" client --deflate-cache x ws://127.0.0.1:1/
+expect_out echo-bad-deflate-cache-msg "^wsprobe echo: --deflate-cache takes 0 to 65536 MiB, not '-1'$" "$bin" echo --deflate-cache -1
+expect_out server-bad-deflate-cache-msg "^wsprobe server: --deflate-cache takes 0 to 65536 MiB, not '1.5'$" "$bin" server --deflate-cache 1.5
+expect_out help-deflate-cache "deflate-cache MIB" "$bin" client --help
 expect_out echo-bad-max-message-msg "^wsprobe echo: --max-message takes 1 to 2^40 bytes, not '0'$" "$bin" echo --max-message 0
 rm -f /tmp/wsprobe-cli.$$
 echo "cli: $pass passed, $fail failed"
