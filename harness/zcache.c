@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+#ifdef WSP_HAVE_ISAL
+#include <isa-l/crc64.h>
+#endif
+
 #define NBUCKETS 65536u
 
 struct entry {
@@ -20,6 +25,7 @@ struct entry {
 	size_t name_len;
 	uint64_t from;
 	size_t len;
+	uint64_t check;
 	int engine, level, window_bits, mem_level, strategy;
 	size_t zlen;
 	uint8_t z[]; /* the compressed bytes */
@@ -44,6 +50,7 @@ static uint64_t key_hash(const struct zc_key *k)
 		h = mix(h, (unsigned char)k->name[i]);
 	h = mix(h, k->from);
 	h = mix(h, k->len);
+	h = mix(h, k->check);
 	h = mix(h, (uint64_t)(unsigned)k->engine << 32 | (unsigned)k->level);
 	h = mix(h, (uint64_t)(unsigned)k->window_bits << 32 |
 			   (unsigned)k->mem_level);
@@ -55,9 +62,27 @@ static int same(const struct entry *e, uint64_t h, const struct zc_key *k)
 	return e->hash == h && e->name_len == k->name_len &&
 	       memcmp(e->name, k->name, k->name_len) == 0 &&
 	       e->from == k->from && e->len == k->len &&
+	       e->check == k->check &&
 	       e->engine == k->engine && e->level == k->level &&
 	       e->window_bits == k->window_bits &&
 	       e->mem_level == k->mem_level && e->strategy == k->strategy;
+}
+
+uint64_t zc_checksum(const uint8_t *p, size_t n)
+{
+#ifdef WSP_HAVE_ISAL
+	return crc64_ecma_refl(0, p, (uint64_t)n);
+#else
+	uLong crc = crc32(0L, Z_NULL, 0);
+	size_t left = n;
+	while (left > 0) { /* crc32 takes a uInt length */
+		uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
+		crc = crc32(crc, p, chunk);
+		p += chunk;
+		left -= chunk;
+	}
+	return (uint64_t)crc << 32 ^ (uint64_t)n;
+#endif
 }
 
 void zc_set_budget(size_t bytes)
@@ -126,6 +151,7 @@ int zc_put(const struct zc_key *k, const uint8_t *z, size_t zlen)
 	e->name_len = k->name_len;
 	e->from = k->from;
 	e->len = k->len;
+	e->check = k->check;
 	e->engine = k->engine;
 	e->level = k->level;
 	e->window_bits = k->window_bits;

@@ -454,7 +454,30 @@ START_TEST(run_reuse_compresses_a_named_message_once)
 	expect_zc(0, 0, 0);
 	res_free(&r);
 
+	/* A case that gives two different messages one name and offset
+	 * gets each compressed for itself: the CRC in the key tells them
+	 * apart (two misses, then a hit for each). */
+	zc_clear();
+	c = run_one_on_echo(
+		"local a = string.rep('{\"id\":1,\"tags\":[\"alpha\"]}', 300) "
+		"local b = a:gsub('alpha', 'gamma') "
+		"if not s:open { extensions = { "
+		"  'permessage-deflate; client_no_context_takeover' } } then "
+		"  s:verdict('FAILED', 'no deflate') return end "
+		"for i, m in ipairs { a, b, a, b } do "
+		"  s:send_text(m, { from = 1, to = 4096, reuse = 'same name' }) "
+		"  local ev = s:receive(5, { m, from = 1, to = 4096 }) "
+		"  if not ev or ev.differs_at then "
+		"    s:verdict('FAILED', 'echo ' .. i) s:close(1000) return end "
+		"end "
+		"s:verdict('OK', 'four echoes') s:close(1000)",
+		&r);
+	ck_assert_msg(c.verdict == VD_OK, "%s / %s", c.reason, c.close_reason);
+	expect_zc(2, 2, 2);
+	res_free(&r);
+
 	/* Budget 0 (--deflate-cache 0): off. */
+	zc_clear();
 	zc_set_budget(0);
 	c = run_one_on_echo(
 		reuse_body("permessage-deflate; client_no_context_takeover"), &r);

@@ -48,9 +48,10 @@ START_TEST(zcache_finds_only_the_same_key)
 	ck_assert_int_eq(zc_put(&k, z, sizeof(z)), 0);
 	ck_assert_ptr_eq(zc_find(&k, &zlen), got);
 	/* Every part of the key counts. */
-	struct zc_key other[8];
-	for (int i = 0; i < 8; i++)
+	struct zc_key other[9];
+	for (int i = 0; i < 9; i++)
 		other[i] = k;
+	other[8].check = 1;
 	other[0].name = "set 2";
 	other[1].name_len = 4; /* "set " */
 	other[2].from = 101;
@@ -59,7 +60,7 @@ START_TEST(zcache_finds_only_the_same_key)
 	other[5].level = 6;
 	other[6].window_bits = 9;
 	other[7].strategy = 1;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		ck_assert_msg(zc_find(&other[i], &zlen) == NULL, "key part %d", i);
 	struct zc_key mem = k;
 	mem.mem_level = 9;
@@ -69,9 +70,29 @@ START_TEST(zcache_finds_only_the_same_key)
 	ck_assert_uint_eq(st.entries, 1);
 	ck_assert_uint_eq(st.stored_bytes, sizeof(z));
 	ck_assert_uint_eq(st.hits, 2);
-	ck_assert_uint_eq(st.misses, 10);
+	ck_assert_uint_eq(st.misses, 11);
 	zc_clear();
 	ck_assert_ptr_null(zc_find(&k, &zlen));
+}
+END_TEST
+
+START_TEST(zcache_checksum_tells_messages_apart)
+{
+	static uint8_t a[4096], b[4096];
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = b[i] = (uint8_t)(i * 31 + (i >> 7));
+	ck_assert_uint_eq(zc_checksum(a, sizeof(a)), zc_checksum(b, sizeof(b)));
+	/* One bit anywhere, or one byte more or less, changes it. */
+	static const size_t at[] = { 0, 1, 2047, 4095 };
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		b[at[i]] ^= 0x10;
+		ck_assert_uint_ne(zc_checksum(a, sizeof(a)),
+				  zc_checksum(b, sizeof(b)));
+		b[at[i]] ^= 0x10;
+	}
+	ck_assert_uint_ne(zc_checksum(a, 100), zc_checksum(a, 101));
+	static const uint8_t zeros[2] = { 0, 0 };
+	ck_assert_uint_ne(zc_checksum(zeros, 1), zc_checksum(zeros, 2));
 }
 END_TEST
 
@@ -218,6 +239,7 @@ Suite *zcache_suite(void)
 	Suite *s = suite_create("zcache");
 	TCase *tc = tcase_create("zcache");
 	tcase_add_test(tc, zcache_finds_only_the_same_key);
+	tcase_add_test(tc, zcache_checksum_tells_messages_apart);
 	tcase_add_test(tc, zcache_budget_bounds_what_is_stored);
 	tcase_add_test(tc, zcache_two_threads_store_and_find);
 	tcase_add_test(tc, zcache_premise_fresh_compressor_repeats_itself);
