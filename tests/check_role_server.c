@@ -253,6 +253,52 @@ static void run_case_echo(uint16_t port, const char *target)
 	sess_free(&s);
 }
 
+/* Plays one /runCase as a client that offers Autobahn's default
+ * permessage-deflate offer and echoes every message, except that echo
+ * number 'corrupt' (1-based; 0: none) has byte 101 changed. */
+static void run_case_deflate_echo(uint16_t port, const char *target,
+				  int corrupt)
+{
+	static const char *const offer[] = {
+		"permessage-deflate; client_no_context_takeover; "
+		"client_max_window_bits"};
+	struct sess s;
+	struct sess_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = WSP_ROLE_CLIENT;
+	cfg.seed = 4242;
+	cfg.record = 1;
+	cfg.max_message = (uint64_t)1 << 25;
+	ck_assert_int_eq(sess_init(&s, &cfg), 0);
+	char u[256];
+	snprintf(u, sizeof(u), "ws://127.0.0.1:%u%s", (unsigned)port, target);
+	struct url url;
+	ck_assert_int_eq(url_parse(&url, u, strlen(u)), 0);
+	struct sess_open_opts open;
+	memset(&open, 0, sizeof(open));
+	open.req.extensions = offer;
+	open.req.nextensions = 1;
+	ck_assert_int_eq(sess_connect(&s, &url, NULL, &open), 0);
+	ck_assert_int_eq(s.pmd_on, 1);
+	static uint8_t copy[4096];
+	int n = 0;
+	const struct sess_event *e;
+	while ((e = sess_next_event(&s, clk_deadline_in_ms(10000))) != NULL) {
+		if (e->type == VD_EV_MESSAGE) {
+			ck_assert_uint_le(e->len, sizeof(copy));
+			memcpy(copy, e->data, e->len);
+			if (++n == corrupt && e->len > 100)
+				copy[100] ^= 0x01;
+			sess_send_message(&s, e->opcode, copy, e->len, 0, -1,
+					  NULL);
+		}
+		sess_release_consumed(&s);
+	}
+	if (s.state != SESS_CLOSED)
+		sess_close(&s, 1, 1000, NULL, 0);
+	sess_free(&s);
+}
+
 static size_t case_count(uint16_t port)
 {
 	struct answer a;
@@ -491,6 +537,47 @@ START_TEST(run_case_by_casetuple_stores_under_agent)
 END_TEST
 
 /* A client that does not echo fails the case. */
+START_TEST(deflate_echo_that_differs_fails_naming_the_byte)
+{
+	/* 12.x/13.x compare every echo with the window sent (R7692-6.2-01:
+	 * the payload of a compressed message is what decompressing gives):
+	 * a client whose third echo has one bit changed fails the case, the
+	 * reason naming the echo and the byte; the same client echoing
+	 * faithfully passes. */
+	struct srv_thread t;
+	srv_init(&t);
+	t.sel.include[t.sel.ninclude++] = "12.2.4";
+	t.o.sel = &t.sel;
+	srv_start(&t);
+	run_case_deflate_echo(t.port, "/runCase?casetuple=12.2.4&agent=bad", 3);
+	run_case_deflate_echo(t.port, "/runCase?casetuple=12.2.4&agent=good", 0);
+	struct answer a;
+	ask(t.port, "/getCaseStatus?casetuple=12.2.4&agent=bad", NULL, &a);
+	ck_assert_str_eq(a.text, "{\"behavior\": \"FAILED\"}");
+	ask(t.port, "/getCaseStatus?casetuple=12.2.4&agent=good", NULL, &a);
+	ck_assert_str_eq(a.text, "{\"behavior\": \"OK\"}");
+	ask(t.port, "/updateReports", NULL, &a);
+	struct res_run r;
+	read_results(t.dir, &r);
+	int found = 0;
+	for (size_t i = 0; i < r.nagents; i++) {
+		if (strcmp(r.agents[i].agent, "bad") != 0)
+			continue;
+		ck_assert_uint_eq(r.agents[i].ncases, 1);
+		const char *why = r.agents[i].cases[0].reason;
+		ck_assert_ptr_nonnull(why);
+		ck_assert_msg(strstr(why, "echo 3 differs from what was sent "
+					  "(1024 bytes back, 1024 sent, first "
+					  "difference at byte 101)") != NULL,
+			      "%s", why);
+		found = 1;
+	}
+	ck_assert_int_eq(found, 1);
+	res_free(&r);
+	srv_finish(&t);
+}
+END_TEST
+
 START_TEST(non_echoing_client_fails_the_case)
 {
 	struct srv_thread t;
@@ -1230,6 +1317,7 @@ Suite *role_server_suite(void)
 	tcase_add_test(tc, case_info_answers_id_and_description);
 	tcase_add_test(tc, run_case_by_casetuple_stores_under_agent);
 	tcase_add_test(tc, non_echoing_client_fails_the_case);
+	tcase_add_test(tc, deflate_echo_that_differs_fails_naming_the_byte);
 	tcase_add_loop_test(tc, bad_requests_close_with_1008, 0,
 			    (int)(sizeof(refusals) / sizeof(refusals[0])));
 	tcase_add_loop_test(tc, unknown_path_gets_404, 0,
