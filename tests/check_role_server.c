@@ -160,10 +160,11 @@ static size_t selected_client_cases(const struct run_select *sel)
 	return n;
 }
 
-/* A client session (sess.h) open on ws[s]://127.0.0.1:port + target;
- * returns the sess_connect code.  tls may be NULL. */
-static int ws_open(struct sess *s, uint16_t port, const char *target,
-		   struct net_tls *tls)
+/* A client session (sess.h) open on ws[s]://127.0.0.1:port + target
+ * with the opening-handshake options open (NULL: none); returns the
+ * sess_connect code.  tls may be NULL. */
+static int ws_open_with(struct sess *s, uint16_t port, const char *target,
+			struct net_tls *tls, const struct sess_open_opts *open)
 {
 	struct sess_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
@@ -183,7 +184,13 @@ static int ws_open(struct sess *s, uint16_t port, const char *target,
 		 (unsigned)port, target);
 	struct url url;
 	ck_assert_int_eq(url_parse(&url, u, strlen(u)), 0);
-	return sess_connect(s, &url, tls, NULL);
+	return sess_connect(s, &url, tls, open);
+}
+
+static int ws_open(struct sess *s, uint16_t port, const char *target,
+		   struct net_tls *tls)
+{
+	return ws_open_with(s, port, target, tls, NULL);
 }
 
 /* What a one-message endpoint answered. */
@@ -263,22 +270,11 @@ static void run_case_deflate_echo(uint16_t port, const char *target,
 		"permessage-deflate; client_no_context_takeover; "
 		"client_max_window_bits"};
 	struct sess s;
-	struct sess_cfg cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.role = WSP_ROLE_CLIENT;
-	cfg.seed = 4242;
-	cfg.record = 1;
-	cfg.max_message = (uint64_t)1 << 25;
-	ck_assert_int_eq(sess_init(&s, &cfg), 0);
-	char u[256];
-	snprintf(u, sizeof(u), "ws://127.0.0.1:%u%s", (unsigned)port, target);
-	struct url url;
-	ck_assert_int_eq(url_parse(&url, u, strlen(u)), 0);
 	struct sess_open_opts open;
 	memset(&open, 0, sizeof(open));
 	open.req.extensions = offer;
 	open.req.nextensions = 1;
-	ck_assert_int_eq(sess_connect(&s, &url, NULL, &open), 0);
+	ck_assert_int_eq(ws_open_with(&s, port, target, NULL, &open), 0);
 	ck_assert_int_eq(s.pmd_on, 1);
 	static uint8_t copy[4096];
 	int n = 0;
