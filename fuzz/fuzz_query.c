@@ -16,7 +16,13 @@
  *     does not is WSP_E_NOSPACE with out "", a value with a NUL byte is
  *     WSP_E_INVAL or WSP_E_NOSPACE exactly as the position of the NUL says;
  *   - out is always NUL-terminated within its capacity;
- *   - the path length is the offset of the first '?' (or the length).
+ *   - the path length is the offset of the first '?' (or the length);
+ *   - run_server_unparsed_target, reading the target as a request head:
+ *     -1 exactly when it does not start with "GET "; else ascii is the
+ *     target up to a space or line end with only bytes >= 0x80 changed
+ *     (to '_'), the result says whether there was one, and shown in the
+ *     small capacity is NUL-terminated and a prefix of shown in a large
+ *     one, which unescapes back to the target.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +93,54 @@ static long reference(const char *target, const char *name, char *out,
 	}
 }
 
+static void check_unparsed(const char *head, size_t hlen, size_t cap)
+{
+	char *ascii = malloc(hlen + 1), *shown = malloc(4 * hlen + 1);
+	char *ref = malloc(4 * hlen + 1), *small = malloc(cap);
+	check(ascii && shown && ref && small);
+	int rc = run_server_unparsed_target(head, ascii, hlen + 1, shown,
+					    4 * hlen + 1);
+	int rc_small = run_server_unparsed_target(head, ascii, hlen + 1, small,
+						  cap);
+	check(rc == rc_small);
+	if (hlen < 4 || memcmp(head, "GET ", 4) != 0) {
+		check(rc == -1);
+		goto out;
+	}
+	const char *t = head + 4;
+	size_t n = strcspn(t, " \r\n");
+	check(strlen(ascii) == n);
+	/* The reference: each byte as itself, or \xHH; fit is the end of
+	 * the last whole item that leaves room for the NUL in cap. */
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0, fit = 0;
+	int raw = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		raw |= c >= 0x80;
+		check(ascii[i] == (c >= 0x80 ? '_' : (char)c));
+		if (c >= 0x80 || c < 0x20) {
+			ref[o++] = '\\';
+			ref[o++] = 'x';
+			ref[o++] = hex[c >> 4];
+			ref[o++] = hex[c & 15];
+		} else {
+			ref[o++] = (char)c;
+		}
+		if (o < cap && fit == o - (c >= 0x80 || c < 0x20 ? 4 : 1))
+			fit = o;
+	}
+	ref[o] = '\0';
+	check(rc == raw);
+	check(strcmp(shown, ref) == 0);
+	check(strnlen(small, cap) == fit && memcmp(small, ref, fit) == 0);
+out:
+	free(ascii);
+	free(shown);
+	free(ref);
+	free(small);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -145,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check(rc == WSP_E_NOSPACE && small[0] == '\0');
 	}
+	check_unparsed(target, tlen, cap);
 	free(name);
 	free(target);
 	free(big);

@@ -1311,34 +1311,44 @@ static void judge_refused_proxy(struct srv *v, struct net_conn *c,
  * IRI as raw bytes instead of percent-encoded UTF-8 (22.7.2,
  * R6455-11.1.1-02) breaks the request line, so that case is judged here.
  * Returns 1 when it was. */
-static int judge_unparsed(struct srv *v, const struct sess *s, int64_t t0)
+int run_server_unparsed_target(const char *head, char *ascii, size_t acap,
+			       char *shown, size_t scap)
 {
-	const char *r = s->http_request;
-	if (r == NULL || strncmp(r, "GET ", 4) != 0)
-		return 0;
-	r += 4;
+	if (head == NULL || ascii == NULL || shown == NULL || acap < 1 ||
+	    scap < 1 || strncmp(head, "GET ", 4) != 0)
+		return -1;
+	const char *r = head + 4;
 	size_t n = strcspn(r, " \r\n");
-	char ascii[1024], shown[400];
-	if (n >= sizeof(ascii))
-		return 0;
+	if (n >= acap)
+		return -1;
 	size_t o = 0;
-	int raw = 0;
+	int raw = 0, full = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)r[i];
 		ascii[i] = c >= 0x80 ? '_' : (char)c;
 		raw |= c >= 0x80;
-		if (o + 5 < sizeof(shown)) {
-			if (c >= 0x80 || c < 0x20)
-				o += (size_t)snprintf(shown + o,
-						      sizeof(shown) - o,
-						      "\\x%02X", c);
-			else
-				shown[o++] = (char)c;
+		/* shown stops at the first byte that does not fit whole. */
+		int escaped = c >= 0x80 || c < 0x20;
+		if (full || o + (escaped ? 4 : 1) >= scap) {
+			full = 1;
+		} else if (escaped) {
+			snprintf(shown + o, scap - o, "\\x%02X", c);
+			o += 4;
+		} else {
+			shown[o++] = (char)c;
 		}
 	}
 	ascii[n] = '\0';
 	shown[o] = '\0';
-	if (!raw || strstr(ascii, "via=target") == NULL)
+	return raw;
+}
+
+static int judge_unparsed(struct srv *v, const struct sess *s, int64_t t0)
+{
+	char ascii[1024], shown[400];
+	if (run_server_unparsed_target(s->http_request, ascii, sizeof(ascii),
+				       shown, sizeof(shown)) != 1 ||
+	    strstr(ascii, "via=target") == NULL)
 		return 0;
 	char why[600], agent[256];
 	const struct srv_case *sc = lookup_case(v, ascii, why, sizeof(why));

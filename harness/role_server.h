@@ -118,6 +118,18 @@ int run_server_query_get(const char *target, const char *name, char *out,
 /* The path of a request target: its length up to the first '?'. */
 size_t run_server_path_len(const char *target);
 
+/* The request target of a request head that did not parse (head: the
+ * bytes read, NUL-terminated): the bytes after "GET " up to a space, CR or
+ * LF.  Into ascii[0..acap) it writes them with every byte >= 0x80 made
+ * '_' (for the query parser), into shown[0..scap) with control and
+ * non-ASCII bytes written \xHH (for a reason; cut to fit, never inside
+ * an escape); both NUL-terminated.  Returns 1 when the target holds a raw
+ * byte >= 0x80, 0 when it holds none, -1 when the head does not start
+ * with "GET ", the target does not fit ascii, or scap < 1 (22.7.2,
+ * R6455-11.1.1-02: an IRI sent as raw bytes). */
+int run_server_unparsed_target(const char *head, char *ascii, size_t acap,
+			       char *shown, size_t scap);
+
 /* Autobahn's fuzzingserver.json, loaded (strings owned by the struct). */
 struct run_server_spec {
 	int has_url;

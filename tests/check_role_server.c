@@ -1005,6 +1005,53 @@ START_TEST(query_parser_reads_no_byte_past_the_target)
 }
 END_TEST
 
+START_TEST(unparsed_target_is_cut_and_shown_escaped)
+{
+	/* 22.7.2 (R6455-11.1.1-02): the target of a request that did not
+	 * parse, for the query parser ('_' for raw bytes) and for a reason
+	 * (\xHH), each cut to its buffer. */
+	static const char head[] =
+		"GET /runCase?via=target&t=Gr\xC3\xBC\x01" "e HTTP/1.1\r\nHost: x\r\n";
+	char ascii[64], shown[64];
+	ck_assert_int_eq(run_server_unparsed_target(head, ascii, sizeof(ascii),
+						    shown, sizeof(shown)),
+			 1);
+	ck_assert_str_eq(ascii, "/runCase?via=target&t=Gr__\x01" "e");
+	ck_assert_str_eq(shown, "/runCase?via=target&t=Gr\\xC3\\xBC\\x01e");
+	/* Cut at a whole item: 26 bytes hold "...t=Gr" (24) but not the
+	 * 4-byte escape after it, nor anything later. */
+	char small[27];
+	ck_assert_int_eq(run_server_unparsed_target(head, ascii, sizeof(ascii),
+						    small, sizeof(small)),
+			 1);
+	ck_assert_str_eq(small, "/runCase?via=target&t=Gr");
+	/* ASCII only: 0; up to CR or LF when there is no space. */
+	ck_assert_int_eq(run_server_unparsed_target("GET /a?b=c\r\n", ascii,
+						    sizeof(ascii), shown,
+						    sizeof(shown)),
+			 0);
+	ck_assert_str_eq(ascii, "/a?b=c");
+	ck_assert_str_eq(shown, "/a?b=c");
+	/* Not a GET, a target that does not fit, no room at all. */
+	ck_assert_int_eq(run_server_unparsed_target("POST /\xC3 HTTP/1.1", ascii,
+						    sizeof(ascii), shown,
+						    sizeof(shown)),
+			 -1);
+	ck_assert_int_eq(run_server_unparsed_target("GET /0123456789", ascii, 11,
+						    shown, sizeof(shown)),
+			 -1);
+	ck_assert_int_eq(run_server_unparsed_target("GET /012345678", ascii, 11,
+						    shown, sizeof(shown)),
+			 0);
+	ck_assert_int_eq(run_server_unparsed_target("GET /", ascii, sizeof(ascii),
+						    shown, 0),
+			 -1);
+	ck_assert_int_eq(run_server_unparsed_target(NULL, ascii, sizeof(ascii),
+						    shown, sizeof(shown)),
+			 -1);
+}
+END_TEST
+
 /* ========================================================================
  * fuzzingserver.json
  * ===================================================================== */
@@ -1337,6 +1384,7 @@ Suite *role_server_suite(void)
 	tcase_add_loop_test(tc, query_values_decode_exactly, 0,
 			    (int)(sizeof(qvecs) / sizeof(qvecs[0])));
 	tcase_add_test(tc, query_parser_reads_no_byte_past_the_target);
+	tcase_add_test(tc, unparsed_target_is_cut_and_shown_escaped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fuzzingserver_json");
