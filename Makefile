@@ -87,7 +87,7 @@ TEST_OBJ     := $(patsubst %.c,build/asan/%.o,$(TEST_SRC))
 BENCH_OBJ    := $(patsubst %.c,build/release/%.o,$(BENCH_SRC))
 
 PHONY_EXTRA := demo
-.PHONY: all check check-integration test bench demo fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
+.PHONY: all check check-build check-integration test bench demo fuzz fuzz-smoke fuzz-replay lint install uninstall clean FORCE
 .SUFFIXES:
 
 all: wsprobe
@@ -166,7 +166,16 @@ SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120}
 
-check: build/asan/check_wsprobe wsprobe check-integration
+# Everything make check runs is compiled first, two compilers at a time
+# (make check itself runs without -j, and compiling one file after another
+# took minutes of its 15); the tests after it still run one at a time, as
+# several of them time their peers.
+check-build:
+	$(Q)$(MAKE) --no-print-directory -j2 build/asan/check_wsprobe wsprobe \
+		$(REPLAY_BINS) \
+		$(if $(shell command -v $(FUZZ_CC) 2>/dev/null),$(FUZZ_TARGETS))
+
+check: check-build build/asan/check_wsprobe wsprobe check-integration
 	@echo "  TEST    Check suites ($(words $(TEST_MODS)))"
 	$(Q)$(SAN_ENV) ./build/asan/check_wsprobe
 	@echo "  TEST    wsprobe CLI"
