@@ -56,10 +56,16 @@ static void need_open(lua_State *L, struct run_case_ctx *ctx)
 
 /* --- option tables ------------------------------------------------------ */
 
+/* Is there an options table at index t (0: none given)? */
+static int t_has(lua_State *L, int t)
+{
+	return t != 0 && !lua_isnoneornil(L, t);
+}
+
 static lua_Integer opt_int(lua_State *L, int t, const char *k, lua_Integer def,
 			   lua_Integer min, lua_Integer max)
 {
-	if (t == 0 || lua_isnoneornil(L, t))
+	if (!t_has(L, t))
 		return def;
 	lua_getfield(L, t, k);
 	if (lua_isnil(L, -1)) {
@@ -75,19 +81,26 @@ static lua_Integer opt_int(lua_State *L, int t, const char *k, lua_Integer def,
 	return v;
 }
 
-static int t_has(lua_State *L, int t)
-{
-	return t != 0 && !lua_isnoneornil(L, t);
-}
-
 static int opt_bool(lua_State *L, int t, const char *k, int def)
 {
-	if (t == 0 || lua_isnoneornil(L, t))
+	if (!t_has(L, t))
 		return def;
 	lua_getfield(L, t, k);
 	int v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	return v;
+}
+
+/* The options from and to of table t, as string.sub takes them (1-based,
+ * inclusive, positive only), over a string of len bytes: the offset of
+ * the first byte, and *n bytes from there (0 when to = from - 1). */
+static size_t opt_range(lua_State *L, int t, size_t len, size_t *n)
+{
+	lua_Integer from = opt_int(L, t, "from", 1, 1, (lua_Integer)len + 1);
+	lua_Integer to = opt_int(L, t, "to", (lua_Integer)len, from - 1,
+				 (lua_Integer)len);
+	*n = (size_t)(to - from + 1);
+	return (size_t)(from - 1);
 }
 
 static void write_opts(lua_State *L, int t, struct sess_write *w)
@@ -114,17 +127,14 @@ static int send_message(lua_State *L, uint8_t opcode)
 	 * string: 12.x/13.x cut 18,000 windows of up to 128 KiB per
 	 * subcategory, and each copy (and its garbage) cost more than the
 	 * framing. */
-	lua_Integer from = opt_int(L, 3, "from", 1, 1, (lua_Integer)len + 1);
-	lua_Integer to = opt_int(L, 3, "to", (lua_Integer)len, from - 1,
-				 (lua_Integer)len);
-	p += from - 1;
-	len = (size_t)(to - from + 1);
+	size_t from = opt_range(L, 3, len, &len);
+	p += from;
 	size_t fragment = (size_t)opt_int(L, 3, "fragment", 0, 0, 1 << 30);
 	int compress = opt_bool(L, 3, "compress", -1);
 	/* opts.reuse = name: the caller promises that bytes from..to of a
 	 * string it calls name are always the same bytes, so their
 	 * compressed form may be kept and sent again (harness/zcache.h). */
-	struct sess_reuse reuse = { NULL, 0, (uint64_t)(from - 1) };
+	struct sess_reuse reuse = { NULL, 0, (uint64_t)from };
 	if (t_has(L, 3)) {
 		lua_getfield(L, 3, "reuse");
 		if (!lua_isnil(L, -1)) {
@@ -432,11 +442,7 @@ static int l_receive(lua_State *L)
 			return luaL_error(L, "receive: compare[1] must be a string");
 		size_t n;
 		const char *str = lua_tolstring(L, -1, &n);
-		lua_Integer from = opt_int(L, 3, "from", 1, 1, (lua_Integer)n + 1);
-		lua_Integer to = opt_int(L, 3, "to", (lua_Integer)n, from - 1,
-					 (lua_Integer)n);
-		want = (const uint8_t *)str + (from - 1);
-		want_len = (size_t)(to - from + 1);
+		want = (const uint8_t *)str + opt_range(L, 3, n, &want_len);
 		/* The string stays referenced from the table at index 3. */
 		lua_pop(L, 1);
 	}

@@ -551,11 +551,6 @@ static int compress_message(struct sess *s, const uint8_t *data, size_t len,
 	return 0;
 }
 
-/* The compressed form of a named message from the process's cache, or
- * made on a miss (then stored, and also handed to the caller in *made to
- * free); NULL when the message cannot be cached (the caller compresses it
- * as usual).  Only a compressor that starts each message afresh gives the
- * same bytes for the same message. */
 int sess_reuse_would_apply(const struct sess *s, size_t len)
 {
 	return s->pmd_on && s->defl != NULL &&
@@ -563,31 +558,42 @@ int sess_reuse_would_apply(const struct sess *s, size_t len)
 	       zc_budget() != 0;
 }
 
-static const uint8_t *reused_form(struct sess *s, const uint8_t *data,
-				  size_t len, const struct sess_reuse *r,
-				  size_t *zlen, uint8_t **made)
+/* The compressed form of a message: *out points at it, *zlen long.  A
+ * named message (r) that sess_reuse_would_apply to comes from the
+ * process's cache, or is made and stored there; any other is made.  What
+ * is made is in *made for the caller to free (NULL when *out is the
+ * cache's).  Only a compressor that starts each message afresh gives the
+ * same bytes for the same message. */
+static int compressed_form(struct sess *s, const uint8_t *data, size_t len,
+			   const struct sess_reuse *r, const uint8_t **out,
+			   size_t *zlen, uint8_t **made)
 {
-	if (r == NULL || !sess_reuse_would_apply(s, len))
-		return NULL;
-	struct zc_key k = {
-		.name = r->name,
-		.name_len = r->name_len,
-		.from = r->from,
-		.len = len,
-		.check = zc_checksum(data, len),
-		.engine = s->defl_cfg.engine,
-		.level = s->defl_cfg.level,
-		.window_bits = s->defl_cfg.window_bits,
-		.mem_level = s->defl_cfg.mem_level,
-		.strategy = s->defl_cfg.strategy,
-	};
-	const uint8_t *z = zc_find(&k, zlen);
-	if (z != NULL)
-		return z;
-	if (compress_message(s, data, len, made, zlen) != 0)
-		return NULL;
-	(void)zc_put(&k, *made, *zlen); /* over budget: just not kept */
-	return *made;
+	*made = NULL;
+	struct zc_key k;
+	int named = r != NULL && sess_reuse_would_apply(s, len);
+	if (named) {
+		k = (struct zc_key){
+			.name = r->name,
+			.name_len = r->name_len,
+			.from = r->from,
+			.len = len,
+			.check = zc_checksum(data, len),
+			.engine = s->defl_cfg.engine,
+			.level = s->defl_cfg.level,
+			.window_bits = s->defl_cfg.window_bits,
+			.mem_level = s->defl_cfg.mem_level,
+			.strategy = s->defl_cfg.strategy,
+		};
+		if ((*out = zc_find(&k, zlen)) != NULL)
+			return 0;
+	}
+	int rc = compress_message(s, data, len, made, zlen);
+	if (rc != 0)
+		return rc;
+	if (named)
+		(void)zc_put(&k, *made, *zlen); /* over budget: just not kept */
+	*out = *made;
+	return 0;
 }
 
 int sess_send_message(struct sess *s, uint8_t opcode, const uint8_t *data,
@@ -609,16 +615,9 @@ int sess_send_message_reused(struct sess *s, uint8_t opcode,
 	int deflated = s->pmd_on && s->defl != NULL && compress != 0;
 	if (deflated) {
 		size_t zlen;
-		const uint8_t *kept =
-			reused_form(s, data, len, reuse, &zlen, &z);
-		if (kept != NULL) {
-			data = kept;
-		} else {
-			int rc = compress_message(s, data, len, &z, &zlen);
-			if (rc != 0)
-				return rc;
-			data = z;
-		}
+		int rc = compressed_form(s, data, len, reuse, &data, &zlen, &z);
+		if (rc != 0)
+			return rc;
 		len = zlen;
 	}
 	size_t nframes = (fragment == 0 || len == 0) ? 1
